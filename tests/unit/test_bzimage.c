@@ -5,47 +5,15 @@
 #include <string.h>
 
 #include "bzimage.h"
+#include "check_main.h"
+#include "fake_bzimage.h"
 
 #define IMG_LEN 8192
 static uint8_t img[IMG_LEN];
 
-static void put16(size_t off, uint16_t v)
-{
-	img[off] = v & 0xff;
-	img[off + 1] = v >> 8;
-}
-
-static void put32(size_t off, uint32_t v)
-{
-	put16(off, v & 0xffff);
-	put16(off + 2, v >> 16);
-}
-
-static void put64(size_t off, uint64_t v)
-{
-	put32(off, (uint32_t)v);
-	put32(off + 4, (uint32_t)(v >> 32));
-}
-
-/* A minimal valid protocol-2.15 image: 4 setup sectors, the rest kernel. */
 static void make_valid(void)
 {
-	memset(img, 0, sizeof(img));
-	img[0x1f1] = 4;				/* setup_sects */
-	put32(0x1f4, (IMG_LEN - 5 * 512) / 16); /* syssize */
-	put16(0x1fe, 0xaa55);			/* boot_flag */
-	img[0x200] = 0xeb;			/* jmp short */
-	img[0x201] = 0x6a;			/* header ends at 0x26c */
-	put32(0x202, 0x53726448);		/* "HdrS" */
-	put16(0x206, 0x020f);			/* version */
-	img[0x211] = 0x01;			/* LOADED_HIGH */
-	put32(0x22c, 0x7fffffff);		/* initrd_addr_max */
-	put32(0x230, 0x200000);			/* kernel_alignment */
-	img[0x234] = 1;				/* relocatable */
-	put16(0x236, 0x0003);			/* XLF_KERNEL_64 | above 4G */
-	put32(0x238, 2047);			/* cmdline_size */
-	put64(0x258, 0x1000000);		/* pref_address */
-	put32(0x260, 0x800000);			/* init_size */
+	fake_bzimage(img, IMG_LEN);
 }
 
 static int parse(size_t len)
@@ -84,7 +52,7 @@ END_TEST
 START_TEST(bad_boot_flag)
 {
 	make_valid();
-	put16(0x1fe, 0x55aa);
+	put16(img, 0x1fe, 0x55aa);
 	ck_assert_int_eq(parse(IMG_LEN), BZ_EBOOTFLAG);
 }
 END_TEST
@@ -100,7 +68,7 @@ END_TEST
 START_TEST(old_protocol)
 {
 	make_valid();
-	put16(0x206, 0x0205);
+	put16(img, 0x206, 0x0205);
 	ck_assert_int_eq(parse(IMG_LEN), BZ_EVERSION);
 }
 END_TEST
@@ -110,7 +78,7 @@ START_TEST(one_setup_sector)
 	struct bzimage bz;
 	make_valid();
 	img[0x1f1] = 1;
-	put32(0x1f4, (IMG_LEN - 2 * 512) / 16);
+	put32(img, 0x1f4, (IMG_LEN - 2 * 512) / 16);
 	ck_assert_int_eq(bzimage_parse(img, IMG_LEN, &bz), BZ_OK);
 	ck_assert_uint_eq(bz.kernel_offset, 0x400);
 	/* Nothing after the setup sector: no kernel at all. */
@@ -139,12 +107,12 @@ END_TEST
 START_TEST(syssize_checks)
 {
 	make_valid();
-	put32(0x1f4, 0);
+	put32(img, 0x1f4, 0);
 	ck_assert_int_eq(parse(IMG_LEN), BZ_ESYSSIZE);
 	make_valid();
 	/* A truncated file: syssize promises more than is there. */
 	ck_assert_int_eq(parse(IMG_LEN - 16), BZ_ESYSSIZE);
-	put32(0x1f4, 0xffffffff); /* no overflow in the *16 */
+	put32(img, 0x1f4, 0xffffffff); /* no overflow in the *16 */
 	ck_assert_int_eq(parse(IMG_LEN), BZ_ESYSSIZE);
 }
 END_TEST
@@ -160,11 +128,11 @@ END_TEST
 START_TEST(no_64bit_entry)
 {
 	make_valid();
-	put16(0x236, 0x0002);
+	put16(img, 0x236, 0x0002);
 	ck_assert_int_eq(parse(IMG_LEN), BZ_ENOT64);
 	/* Protocol 2.11 has no xloadflags even if the bytes are set. */
 	make_valid();
-	put16(0x206, 0x020b);
+	put16(img, 0x206, 0x020b);
 	ck_assert_int_eq(parse(IMG_LEN), BZ_ENOT64);
 	/* A header that ends before xloadflags does not have them. */
 	make_valid();
@@ -176,7 +144,7 @@ END_TEST
 START_TEST(zero_cmdline_size)
 {
 	make_valid();
-	put32(0x238, 0);
+	put32(img, 0x238, 0);
 	ck_assert_int_eq(parse(IMG_LEN), BZ_ECMDLINESIZE);
 }
 END_TEST
@@ -185,7 +153,7 @@ START_TEST(low_pref_address_clamped)
 {
 	struct bzimage bz;
 	make_valid();
-	put64(0x258, 0x1000);
+	put64(img, 0x258, 0x1000);
 	ck_assert_int_eq(bzimage_parse(img, IMG_LEN, &bz), BZ_OK);
 	ck_assert_uint_eq(bz.load_addr, BZ_DEFAULT_LOAD);
 }
@@ -245,9 +213,5 @@ int main(void)
 	TCase *real = tcase_create("real");
 	tcase_add_test(real, real_guest_kernel);
 	suite_add_tcase(s, real);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

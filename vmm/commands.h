@@ -1,0 +1,9 @@
+/* commands: the CLI's subcommands, one file each, dispatched by main.c. */
+#ifndef VMM_COMMANDS_H
+#define VMM_COMMANDS_H
+
+/* Each takes the subcommand's own argv (argv[0] is its name) and returns
+ * the process exit status: 0 success, 1 failure, 2 usage error. */
+int cmd_boot(int argc, char **argv);
+
+#endif
