@@ -189,17 +189,21 @@ static int set_msrs(int fd)
 					MSR_SYSCALL_MASK,
 					MSR_LSTAR,
 					MSR_IA32_TSC};
-	enum { N = sizeof(zero) / sizeof(zero[0]) + 1 };
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry e[N];
-	} m = {.hdr.nmsrs = N};
-	for (size_t i = 0; i < N - 1; i++)
-		m.e[i].index = zero[i];
-	m.e[N - 1] = (struct kvm_msr_entry){.index = MSR_IA32_MISC_ENABLE,
-					    .data = MISC_ENABLE_FAST_STRING};
-	int n = ioctl(fd, KVM_SET_MSRS, &m);
-	return n == N ? 0 : n < 0 ? -errno : -EINVAL;
+	const uint32_t n = sizeof(zero) / sizeof(zero[0]) + 1;
+	struct kvm_msrs *m = calloc(1, sizeof(*m) + n * sizeof(m->entries[0]));
+	if (!m)
+		return -ENOMEM;
+	m->nmsrs = n;
+	for (uint32_t i = 0; i < n - 1; i++)
+		m->entries[i].index = zero[i];
+	m->entries[n - 1].index = MSR_IA32_MISC_ENABLE;
+	m->entries[n - 1].data = MISC_ENABLE_FAST_STRING;
+	int set = ioctl(fd, KVM_SET_MSRS, m);
+	int err = set < 0 ? -errno : 0;
+	free(m);
+	/* KVM_SET_MSRS returns how many it set; stopping short means the
+	 * one after them was refused. */
+	return err ? err : (uint32_t)set == n ? 0 : -EINVAL;
 }
 
 /* LINT0 delivers the legacy PIC's ExtINT, LINT1 the NMI, as a BIOS would
