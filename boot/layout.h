@@ -12,7 +12,9 @@
 #define LAYOUT_PD_COUNT	   4
 #define LAYOUT_CMDLINE	   0x20000 /* kernel command line */
 #define LAYOUT_CMDLINE_MAX 0x10000
-#define LAYOUT_EBDA	   0x9fc00  /* start of the reserved top of base memory */
+#define LAYOUT_EBDA	   0x9e000  /* reserved top of base memory, holding */
+#define LAYOUT_MPTABLE	   0x9e000  /* the MP configuration table (< 7 KiB) */
+#define LAYOUT_MPF	   0x9fc00  /* and its floating pointer, in the last KiB of base memory */
 #define LAYOUT_BASE_END	   0xa0000  /* end of base memory (VGA hole follows) */
 #define LAYOUT_HIMEM	   0x100000 /* RAM above the ISA hole starts here */
 

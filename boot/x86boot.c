@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "layout.h"
+#include "mptable.h"
 
 #define PAGE	      4096ULL
 #define E820_RAM      1
@@ -95,6 +96,8 @@ int x86boot_load(struct guestmem *gm, const struct boot_input *in, struct boot_e
 		return BOOT_ECMDLINE;
 	if (gm_low_end(gm) < LAYOUT_HIMEM + PAGE)
 		return BOOT_EMEMSMALL;
+	if (mptable_write(gm, in->ncpus))
+		return BOOT_ECPUS;
 
 	/* The kernel needs init_size bytes from its load address (it
 	 * decompresses in place); the file part must fit in that too. */
@@ -154,6 +157,7 @@ const char *x86boot_strerror(int err)
 		[BOOT_EINITRDFIT] =
 			"initramfs does not fit in guest memory: give the VM more memory",
 		[BOOT_EMEMSMALL] = "guest memory too small for the boot structures",
+		[BOOT_ECPUS] = "CPU count out of range for the MP table",
 	};
 	return err >= 0 && err < BOOT_ERROR_COUNT ? msg[err] : "unknown boot error";
 }

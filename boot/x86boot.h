@@ -29,6 +29,7 @@ struct boot_input {
 	const uint8_t *initrd; /* NULL for none */
 	size_t initrd_len;
 	const char *cmdline;
+	int ncpus; /* CPUs listed in the MP table, 1..MPTABLE_MAX_CPUS */
 };
 
 enum boot_error {
@@ -38,6 +39,7 @@ enum boot_error {
 	BOOT_EKERNELFIT, /* kernel (init_size) does not fit in low RAM */
 	BOOT_EINITRDFIT, /* initramfs does not fit between kernel and its max */
 	BOOT_EMEMSMALL,	 /* guest RAM too small to hold the boot structures */
+	BOOT_ECPUS,	 /* CPU count outside 1..MPTABLE_MAX_CPUS */
 	BOOT_ERROR_COUNT,
 };
 

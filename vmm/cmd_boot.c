@@ -155,7 +155,7 @@ int cmd_boot(int argc, char **argv)
 		fprintf(stderr, "vmm: %s\n", why);
 		return 1;
 	}
-	struct boot_input in = {k.data, k.len, rd.data, rd.len, cmdline};
+	struct boot_input in = {k.data, k.len, rd.data, rd.len, cmdline, cfg.ncpus};
 	struct boot_entry entry;
 	int err = x86boot_load(&vm.mem, &in, &entry, &bz_err);
 	if (err == BOOT_EKERNEL) {

@@ -5,6 +5,7 @@
 #include "check_main.h"
 #include "fake_bzimage.h"
 #include "layout.h"
+#include "mptable.h"
 #include "x86boot.h"
 
 #define IMG_LEN 16384
@@ -27,7 +28,7 @@ static void teardown(void)
 
 static int load(const char *cmdline, struct boot_entry *e, int *bz_err)
 {
-	struct boot_input in = {img, IMG_LEN, initrd, sizeof(initrd), cmdline};
+	struct boot_input in = {img, IMG_LEN, initrd, sizeof(initrd), cmdline, 2};
 	return x86boot_load(&gm, &in, e, bz_err);
 }
 
@@ -122,9 +123,14 @@ START_TEST(errors)
 	put32(img, 0x260, 0x800000);
 
 	/* An initrd that cannot fit above the kernel. */
-	struct boot_input in = {img, IMG_LEN, initrd, 50 << 20, ""};
+	struct boot_input in = {img, IMG_LEN, initrd, 50 << 20, "", 1};
 	ck_assert_int_eq(x86boot_load(&gm, &in, &e, &bz_err), BOOT_EINITRDFIT);
 	ck_assert_str_ne(x86boot_strerror(BOOT_EINITRDFIT), x86boot_strerror(BOOT_EKERNELFIT));
+	in.initrd_len = sizeof(initrd);
+	in.ncpus = 0;
+	ck_assert_int_eq(x86boot_load(&gm, &in, &e, &bz_err), BOOT_ECPUS);
+	in.ncpus = MPTABLE_MAX_CPUS + 1;
+	ck_assert_int_eq(x86boot_load(&gm, &in, &e, &bz_err), BOOT_ECPUS);
 }
 END_TEST
 
