@@ -4,9 +4,7 @@
 # VMM. usage: guest-kernel-qemu.sh BZIMAGE INITRAMFS
 set -euo pipefail
 kernel=$1 initrd=$2
-# Same rule as scripts/with-kvm: a /dev/kvm without vmx/svm hangs real guests.
-[ -c /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo ||
-	{ echo "SKIP: no usable /dev/kvm: run through scripts/with-kvm"; exit 77; }
+. "$(dirname "$0")/require-kvm.sh"
 [ -f "$kernel" ] || { echo "FAIL: no guest kernel at $kernel: run kernel/build"; exit 1; }
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT

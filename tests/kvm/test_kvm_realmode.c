@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "check_main.h"
 #include "kvm_usable.h"
 
 #define GUEST_BASE 0x1000
@@ -91,9 +92,5 @@ int main(void)
 	TCase *tc = tcase_create("realmode");
 	tcase_add_test(tc, out_then_hlt);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -7,8 +7,7 @@
 # usage: vmm-boot.sh VMM BZIMAGE INITRAMFS
 set -uo pipefail
 vmm=$1 kernel=$2 initrd=$3
-[ -c /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo ||
-	{ echo "SKIP: no usable /dev/kvm: run through scripts/with-kvm"; exit 77; }
+. "$(dirname "$0")/require-kvm.sh"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 timeout 300 "$vmm" boot --kernel "$kernel" --initrd "$initrd" --mem 128M \
