@@ -84,33 +84,112 @@ static void write_gdt(const struct guestmem *gm, struct boot_entry *entry)
 	entry->gdt_limit = 5 * sizeof(uint64_t) - 1;
 }
 
-int x86boot_load(struct guestmem *gm, const struct boot_input *in, struct boot_entry *entry,
-		 int *bz_err)
+const char *x86boot_parse_kernel(const uint8_t *buf, size_t len, struct kernel_image *k)
 {
-	struct bzimage bz;
-	*bz_err = bzimage_parse(in->kernel, in->kernel_len, &bz);
-	if (*bz_err != BZ_OK)
-		return BOOT_EKERNEL;
+	memset(k, 0, sizeof(*k));
+	k->buf = buf;
+	k->len = len;
+	if (elfk_is_elf(buf, len)) {
+		k->format = KERNEL_ELF;
+		int err = elfk_parse(buf, len, &k->elf);
+		return err ? elfk_strerror(err) : NULL;
+	}
+	k->format = KERNEL_BZIMAGE;
+	int err = bzimage_parse(buf, len, &k->bz);
+	return err ? bzimage_strerror(err) : NULL;
+}
+
+/* Where a kernel was put: the first byte after it, and the initrd limit. */
+struct placed {
+	uint64_t end;
+	uint32_t initrd_addr_max;
+};
+
+static int place_bzimage(const struct guestmem *gm, const struct kernel_image *k, struct placed *p)
+{
+	const struct bzimage *bz = &k->bz;
+	/* The kernel needs init_size bytes from its load address (it
+	 * decompresses in place); the file part must fit in that too. */
+	uint64_t need = bz->init_size > bz->kernel_size ? bz->init_size : bz->kernel_size;
+	uint8_t *dst = gm_ptr(gm, bz->load_addr, need);
+	if (!dst || bz->load_addr + need > gm_low_end(gm))
+		return BOOT_EKERNELFIT;
+	memcpy(dst, k->buf + bz->kernel_offset, bz->kernel_size);
+	p->end = bz->load_addr + need;
+	p->initrd_addr_max = bz->initrd_addr_max;
+	return BOOT_OK;
+}
+
+static int place_elf(const struct guestmem *gm, const struct kernel_image *k, struct placed *p)
+{
+	const struct elfkernel *e = &k->elf;
+	/* Below 1 MiB live the boot structures; above low RAM is nothing. */
+	if (e->start < LAYOUT_HIMEM)
+		return BOOT_EKERNELLOW;
+	if (e->end > gm_low_end(gm))
+		return BOOT_EKERNELFIT;
+	for (int i = 0; i < e->nseg; i++) {
+		const struct elfk_segment *s = &e->seg[i];
+		uint8_t *dst = gm_ptr(gm, s->paddr, s->memsz);
+		if (!dst)
+			return BOOT_EKERNELFIT;
+		memcpy(dst, k->buf + s->offset, s->filesz);
+		memset(dst + s->filesz, 0, s->memsz - s->filesz); /* .bss */
+	}
+	p->end = e->end;
+	/* What every x86-64 bzImage header says (protocol >= 2.03). */
+	p->initrd_addr_max = 0x7fffffff;
+	return BOOT_OK;
+}
+
+/* The zero page's setup header. For a bzImage, the file's own header, as
+ * the protocol asks of a loader; a vmlinux has none, so the fields the
+ * kernel reads are filled in as a bzImage would carry them. */
+static void fill_setup_header(struct boot_params *bp, const struct kernel_image *k)
+{
+	if (k->format == KERNEL_BZIMAGE) {
+		size_t hdr_len = k->bz.hdr_end - BZ_HDR_OFFSET;
+		if (hdr_len > sizeof(bp->hdr)) /* a newer header than we know */
+			hdr_len = sizeof(bp->hdr);
+		memcpy(&bp->hdr, k->buf + BZ_HDR_OFFSET, hdr_len);
+		bp->hdr.code32_start = (uint32_t)k->bz.load_addr;
+	} else {
+		bp->hdr.boot_flag = BZ_BOOT_FLAG;
+		bp->hdr.header = BZ_HDRS_MAGIC;
+		bp->hdr.version = 0x020f;
+		bp->hdr.loadflags = BZ_LOADED_HIGH;
+		bp->hdr.kernel_alignment = 0x1000000;
+		bp->hdr.cmdline_size = X86BOOT_ELF_CMDLINE_MAX;
+		bp->hdr.initrd_addr_max = 0x7fffffff;
+	}
+	bp->hdr.type_of_loader = 0xff; /* undefined loader */
+	bp->hdr.loadflags |= 0x80;     /* CAN_USE_HEAP */
+	bp->hdr.heap_end_ptr = 0xfe00;
+}
+
+int x86boot_load(struct guestmem *gm, const struct boot_input *in, struct boot_entry *entry)
+{
+	const struct kernel_image *k = in->kernel;
 	size_t cmdlen = in->cmdline ? strlen(in->cmdline) : 0;
-	if (cmdlen > bz.cmdline_size || cmdlen >= LAYOUT_CMDLINE_MAX)
+	uint32_t cmdmax =
+		k->format == KERNEL_BZIMAGE ? k->bz.cmdline_size : X86BOOT_ELF_CMDLINE_MAX;
+	if (cmdlen > cmdmax || cmdlen >= LAYOUT_CMDLINE_MAX)
 		return BOOT_ECMDLINE;
 	if (gm_low_end(gm) < LAYOUT_HIMEM + PAGE)
 		return BOOT_EMEMSMALL;
 	if (mptable_write(gm, in->ncpus))
 		return BOOT_ECPUS;
 
-	/* The kernel needs init_size bytes from its load address (it
-	 * decompresses in place); the file part must fit in that too. */
-	uint64_t need = bz.init_size > bz.kernel_size ? bz.init_size : bz.kernel_size;
-	uint8_t *kdst = gm_ptr(gm, bz.load_addr, need);
-	if (!kdst || bz.load_addr + need > gm_low_end(gm))
-		return BOOT_EKERNELFIT;
-	memcpy(kdst, in->kernel + bz.kernel_offset, bz.kernel_size);
+	struct placed placed;
+	int err = k->format == KERNEL_BZIMAGE ? place_bzimage(gm, k, &placed)
+					      : place_elf(gm, k, &placed);
+	if (err)
+		return err;
 
 	uint64_t initrd_addr = 0;
 	if (in->initrd) {
-		initrd_addr = x86boot_initrd_addr(gm_low_end(gm), bz.initrd_addr_max,
-						  bz.load_addr + need, in->initrd_len);
+		initrd_addr = x86boot_initrd_addr(gm_low_end(gm), placed.initrd_addr_max,
+						  placed.end, in->initrd_len);
 		uint8_t *idst = initrd_addr ? gm_ptr(gm, initrd_addr, in->initrd_len) : NULL;
 		if (!idst)
 			return BOOT_EINITRDFIT;
@@ -121,26 +200,19 @@ int x86boot_load(struct guestmem *gm, const struct boot_input *in, struct boot_e
 	memcpy(cmd, in->cmdline ? in->cmdline : "", cmdlen);
 	cmd[cmdlen] = '\0';
 
-	/* The zero page: a clean boot_params with the file's setup header
-	 * copied in, as the protocol asks of a boot loader. */
 	struct boot_params *bp = gm_ptr(gm, LAYOUT_ZERO_PAGE, sizeof(*bp));
 	memset(bp, 0, sizeof(*bp));
-	size_t hdr_len = bz.hdr_end - BZ_HDR_OFFSET;
-	if (hdr_len > sizeof(bp->hdr)) /* a newer header than we know */
-		hdr_len = sizeof(bp->hdr);
-	memcpy(&bp->hdr, in->kernel + BZ_HDR_OFFSET, hdr_len);
-	bp->hdr.type_of_loader = 0xff; /* undefined loader */
-	bp->hdr.loadflags |= 0x80;     /* CAN_USE_HEAP */
-	bp->hdr.heap_end_ptr = 0xfe00;
+	fill_setup_header(bp, k);
 	bp->hdr.cmd_line_ptr = LAYOUT_CMDLINE;
 	bp->hdr.ramdisk_image = (uint32_t)initrd_addr;
 	bp->hdr.ramdisk_size = (uint32_t)in->initrd_len;
-	bp->hdr.code32_start = (uint32_t)bz.load_addr;
 	fill_e820(bp, gm);
 
 	write_page_tables(gm);
 	write_gdt(gm, entry);
-	entry->rip = bz.load_addr + 0x200; /* startup_64 */
+	/* A bzImage's 64-bit entry is startup_64 of its decompressor, 0x200
+	 * into the protected-mode part; a vmlinux's is the kernel's own. */
+	entry->rip = k->format == KERNEL_BZIMAGE ? k->bz.load_addr + 0x200 : k->elf.entry;
 	entry->rsi = LAYOUT_ZERO_PAGE;
 	entry->rsp = LAYOUT_STACK;
 	entry->cr3 = LAYOUT_PML4;
@@ -151,9 +223,10 @@ const char *x86boot_strerror(int err)
 {
 	static const char *const msg[BOOT_ERROR_COUNT] = {
 		[BOOT_OK] = "loaded",
-		[BOOT_EKERNEL] = "invalid kernel image",
 		[BOOT_ECMDLINE] = "command line longer than the kernel accepts",
 		[BOOT_EKERNELFIT] = "kernel does not fit in guest memory: give the VM more memory",
+		[BOOT_EKERNELLOW] =
+			"kernel asks to be loaded below 1 MiB, where the boot structures are",
 		[BOOT_EINITRDFIT] =
 			"initramfs does not fit in guest memory: give the VM more memory",
 		[BOOT_EMEMSMALL] = "guest memory too small for the boot structures",

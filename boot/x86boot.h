@@ -1,8 +1,9 @@
 /*
- * x86boot: loads a bzImage and an initramfs into guest memory and lays out
- * the zero page, e820 map, command line, GDT and identity page tables for a
- * 64-bit direct entry (Documentation/arch/x86/boot.rst, "64-bit BOOT
- * PROTOCOL"). Pure code over struct guestmem: no KVM, no files.
+ * x86boot: loads a kernel (a bzImage, or an uncompressed ELF vmlinux) and an
+ * initramfs into guest memory and lays out the zero page, e820 map, command
+ * line, GDT and identity page tables for a 64-bit direct entry
+ * (Documentation/arch/x86/boot.rst, "64-bit BOOT PROTOCOL"). Pure code over
+ * struct guestmem: no KVM, no files.
  */
 #ifndef VMM_BOOT_X86BOOT_H
 #define VMM_BOOT_X86BOOT_H
@@ -11,6 +12,7 @@
 #include <stdint.h>
 
 #include "bzimage.h"
+#include "elfkernel.h"
 #include "guestmem.h"
 
 /* What the vCPU must be set to: 64-bit mode, paging on, interrupts off. */
@@ -23,9 +25,28 @@ struct boot_entry {
 	uint16_t gdt_limit;
 };
 
+enum kernel_format { KERNEL_BZIMAGE = 1, KERNEL_ELF };
+
+/* A validated kernel file. */
+struct kernel_image {
+	enum kernel_format format;
+	const uint8_t *buf; /* the whole file */
+	size_t len;
+	struct bzimage bz;    /* KERNEL_BZIMAGE */
+	struct elfkernel elf; /* KERNEL_ELF */
+};
+
+/* Longest command line for a vmlinux, which carries no setup header to say:
+ * x86's COMMAND_LINE_SIZE less the NUL. */
+#define X86BOOT_ELF_CMDLINE_MAX 2047
+
+/* Recognises buf as a vmlinux (by the ELF magic) or else a bzImage and
+ * validates it. Returns NULL, or the one-line reason it cannot be booted
+ * (for "kernel PATH: reason"). */
+const char *x86boot_parse_kernel(const uint8_t *buf, size_t len, struct kernel_image *k);
+
 struct boot_input {
-	const uint8_t *kernel; /* the whole bzImage file */
-	size_t kernel_len;
+	const struct kernel_image *kernel;
 	const uint8_t *initrd; /* NULL for none */
 	size_t initrd_len;
 	const char *cmdline;
@@ -34,21 +55,18 @@ struct boot_input {
 
 enum boot_error {
 	BOOT_OK = 0,
-	BOOT_EKERNEL,	 /* bzimage_parse failed: see the bzimage error */
 	BOOT_ECMDLINE,	 /* command line longer than the kernel accepts */
-	BOOT_EKERNELFIT, /* kernel (init_size) does not fit in low RAM */
+	BOOT_EKERNELFIT, /* kernel (init_size, or a segment) past the end of low RAM */
+	BOOT_EKERNELLOW, /* a vmlinux segment below 1 MiB, over the boot structures */
 	BOOT_EINITRDFIT, /* initramfs does not fit between kernel and its max */
 	BOOT_EMEMSMALL,	 /* guest RAM too small to hold the boot structures */
 	BOOT_ECPUS,	 /* CPU count outside 1..MPTABLE_MAX_CPUS */
 	BOOT_ERROR_COUNT,
 };
 
-/*
- * Loads in->kernel (and in->initrd) into gm and fills *entry. On
- * BOOT_EKERNEL, *bz_err holds the bzimage_error. Returns a boot_error.
- */
-int x86boot_load(struct guestmem *gm, const struct boot_input *in, struct boot_entry *entry,
-		 int *bz_err);
+/* Loads in->kernel (and in->initrd) into gm and fills *entry. Returns a
+ * boot_error. */
+int x86boot_load(struct guestmem *gm, const struct boot_input *in, struct boot_entry *entry);
 
 const char *x86boot_strerror(int err);
 

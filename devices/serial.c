@@ -19,18 +19,17 @@ enum { RBR_THR = 0, IER = 1, IIR_FCR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SC
 #define LSR_DR	     0x01
 #define LSR_THRE     0x20
 #define LSR_TEMT     0x40
+#define MCR_OUT2     0x08
 #define MCR_LOOP     0x10
 #define MSR_CTS	     0x10
 #define MSR_DSR	     0x20
 #define MSR_DCD	     0x80
 
-void serial_init(struct serial *s, void (*out)(void *, uint8_t), void (*set_irq)(void *, int),
-		 void *opaque)
+void serial_init(struct serial *s, const struct serial_ops *ops, void *opaque)
 {
 	memset(s, 0, sizeof(*s));
 	pthread_mutex_init(&s->lock, NULL);
-	s->out = out;
-	s->set_irq = set_irq;
+	s->ops = ops;
 	s->opaque = opaque;
 }
 
@@ -50,9 +49,23 @@ static void update_irq(struct serial *s)
 	int level = !(iir(s) & IIR_NONE);
 	if (level != s->irq_level) {
 		s->irq_level = level;
-		if (s->set_irq)
-			s->set_irq(s->opaque, level);
+		if (s->ops->set_irq)
+			s->ops->set_irq(s->opaque, level);
 	}
+}
+
+/* Whether host input is taken: the driver has the port open, which on a PC
+ * means receive interrupts on and the OUT2 line (the IRQ gate) raised.
+ * Linux's probe sets IER without OUT2, and its open clears the FIFOs
+ * before it sets both, so input offered earlier would be lost. */
+static bool accepting(const struct serial *s)
+{
+	return (s->ier & IER_RDI) && (s->mcr & MCR_OUT2) && !(s->mcr & MCR_LOOP);
+}
+
+static size_t input_room(const struct serial *s)
+{
+	return accepting(s) ? SERIAL_RX_SIZE - s->rx_len : 0;
 }
 
 static void push_rx(struct serial *s, uint8_t byte)
@@ -76,7 +89,8 @@ void serial_read(void *opaque, uint64_t offset, uint8_t *data, uint32_t len)
 		} else if (s->rx_len) {
 			data[0] = s->rx[s->rx_head];
 			s->rx_head = (s->rx_head + 1) % SERIAL_RX_SIZE;
-			s->rx_len--;
+			if (--s->rx_len == 0 && s->ops->rx_ready)
+				s->ops->rx_ready(s->opaque);
 		}
 		break;
 	case IER:
@@ -117,6 +131,7 @@ void serial_write(void *opaque, uint64_t offset, const uint8_t *data, uint32_t l
 		return;
 	uint8_t v = data[0];
 	pthread_mutex_lock(&s->lock);
+	bool was_accepting = accepting(s);
 	bool dlab = s->lcr & LCR_DLAB;
 	switch (offset) {
 	case RBR_THR:
@@ -126,8 +141,8 @@ void serial_write(void *opaque, uint64_t offset, const uint8_t *data, uint32_t l
 		}
 		if (s->mcr & MCR_LOOP)
 			push_rx(s, v); /* loopback: the 8250 driver's self-test */
-		else if (s->out)
-			s->out(s->opaque, v);
+		else if (s->ops->out)
+			s->ops->out(s->opaque, v);
 		s->thre_pending = 1;
 		break;
 	case IER:
@@ -157,6 +172,8 @@ void serial_write(void *opaque, uint64_t offset, const uint8_t *data, uint32_t l
 		break;
 	}
 	update_irq(s);
+	if (!was_accepting && accepting(s) && s->ops->rx_ready)
+		s->ops->rx_ready(s->opaque);
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -164,8 +181,8 @@ size_t serial_input(struct serial *s, const uint8_t *buf, size_t len)
 {
 	pthread_mutex_lock(&s->lock);
 	size_t n = 0;
-	while (n < len && s->rx_len < SERIAL_RX_SIZE)
-		push_rx(s, buf[n++]);
+	for (size_t room = input_room(s); n < len && n < room; n++)
+		push_rx(s, buf[n]);
 	update_irq(s);
 	pthread_mutex_unlock(&s->lock);
 	return n;
@@ -174,7 +191,7 @@ size_t serial_input(struct serial *s, const uint8_t *buf, size_t len)
 size_t serial_input_room(struct serial *s)
 {
 	pthread_mutex_lock(&s->lock);
-	size_t room = SERIAL_RX_SIZE - s->rx_len;
+	size_t room = input_room(s);
 	pthread_mutex_unlock(&s->lock);
 	return room;
 }

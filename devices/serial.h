@@ -24,20 +24,29 @@ struct serial {
 	int irq_level;	  /* last level given to set_irq */
 	uint8_t rx[SERIAL_RX_SIZE];
 	size_t rx_head, rx_len;
-	/* Called with the lock held. out: bytes the guest transmitted. */
-	void (*out)(void *opaque, uint8_t byte);
-	void (*set_irq)(void *opaque, int level);
+	const struct serial_ops *ops;
 	void *opaque;
 };
 
-void serial_init(struct serial *s, void (*out)(void *, uint8_t), void (*set_irq)(void *, int),
-		 void *opaque);
+/* Callbacks, all optional, called with the UART's lock held from the
+ * thread that touched it (a vCPU thread, or serial_input's caller). They
+ * must not block and must not call back into the UART. */
+struct serial_ops {
+	void (*out)(void *opaque, uint8_t byte);  /* a byte the guest sent */
+	void (*set_irq)(void *opaque, int level); /* the IRQ line changed */
+	void (*rx_ready)(void *opaque);		  /* serial_input() would take more now */
+};
+
+void serial_init(struct serial *s, const struct serial_ops *ops, void *opaque);
 
 /* Bus callbacks: offset 0..7 from the base port, 1-byte accesses. */
 void serial_read(void *s, uint64_t offset, uint8_t *data, uint32_t len);
 void serial_write(void *s, uint64_t offset, const uint8_t *data, uint32_t len);
 
-/* Queues host input for the guest; returns how many bytes fit. */
+/* Queues host input for the guest; returns how many bytes it took. Input
+ * is only taken while the guest's driver has the port open (receive
+ * interrupt enabled, OUT2 raised): bytes sent before would be lost to the
+ * FIFO reset the driver does on open. ops->rx_ready says when to retry. */
 size_t serial_input(struct serial *s, const uint8_t *buf, size_t len);
 
 /* How many more input bytes serial_input() would take now. */

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,27 +15,39 @@
 #include "vm.h"
 #include "x86boot.h"
 
-#define DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1"
+/* reboot=k: reset through the i8042, which ends the VM. panic=-1 with
+ * panic_w: a panic resets at once, flagged as a warm reset, which is how
+ * the VMM tells a panic from a reboot (see vm.c). */
+#define DEFAULT_CMDLINE "console=ttyS0 reboot=k,panic_w panic=-1"
 #define DEFAULT_MEM	(256ULL << 20)
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: vmm boot --kernel PATH [OPTIONS]\n"
-		"Boot a Linux bzImage in a microVM; ends when the guest resets or powers off.\n"
+		"Boot a Linux kernel in a microVM; ends when the guest reboots.\n"
 		"\n"
-		"  -k, --kernel PATH    bzImage to boot (required)\n"
+		"  -k, --kernel PATH    kernel to boot (required): a bzImage, or an\n"
+		"                       uncompressed vmlinux (ELF), which skips decompression\n"
 		"  -i, --initrd PATH    initramfs (cpio, optionally compressed)\n"
 		"  -c, --cmdline STR    kernel command line (default: \"%s\")\n"
 		"  -p, --cpus N         number of vCPUs, 1-%d (default 1)\n"
 		"  -m, --mem SIZE       guest memory, e.g. 512M or 2G; no suffix means MiB\n"
 		"                       (default 256M)\n"
 		"      --hugepages      back guest memory with 2 MiB hugepages\n"
+		"      --boot-timer     report on stderr when the guest writes %d to port 0x%x\n"
+		"                       (its init started), in ms since vmm started\n"
 		"  -h, --help           show this help\n"
 		"\n"
-		"Exit status: 0 when the guest resets itself (reboot=k), 1 on a VM error,\n"
-		"2 on a usage error.\n",
-		DEFAULT_CMDLINE, VM_MAX_CPUS);
+		"The guest's serial console is this terminal: its output on stdout, stdin\n"
+		"as its input (a terminal is put in raw mode). SIGTERM, SIGINT and SIGHUP\n"
+		"stop the guest.\n"
+		"\n"
+		"Exit status: 0 when the guest reboots; 1 on a VM or host error; 2 on a\n"
+		"usage error; 3 when the guest kernel panics or triple-faults (a command\n"
+		"line of your own needs reboot=k,panic_w panic=-1 for panics to be seen);\n"
+		"128+N when stopped by signal N.\n",
+		DEFAULT_CMDLINE, VM_MAX_CPUS, BOOT_TIMER_MAGIC, BOOT_TIMER_PORT);
 }
 
 /* A read-only mapping of a whole file. */
@@ -74,13 +87,23 @@ static int map_file(const char *what, const char *path, struct mapped *m)
 int cmd_boot(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"kernel", required_argument, NULL, 'k'},  {"initrd", required_argument, NULL, 'i'},
-		{"cmdline", required_argument, NULL, 'c'}, {"cpus", required_argument, NULL, 'p'},
-		{"mem", required_argument, NULL, 'm'},	   {"hugepages", no_argument, NULL, 'H'},
-		{"help", no_argument, NULL, 'h'},	   {0},
+		{"kernel", required_argument, NULL, 'k'},
+		{"initrd", required_argument, NULL, 'i'},
+		{"cmdline", required_argument, NULL, 'c'},
+		{"cpus", required_argument, NULL, 'p'},
+		{"mem", required_argument, NULL, 'm'},
+		{"hugepages", no_argument, NULL, 'H'},
+		{"boot-timer", no_argument, NULL, 'T'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
 	};
 	const char *kernel = NULL, *initrd = NULL, *cmdline = DEFAULT_CMDLINE;
-	struct vm_config cfg = {.mem_size = DEFAULT_MEM, .ncpus = 1, .console_fd = STDOUT_FILENO};
+	uint64_t mem_size = DEFAULT_MEM;
+	bool hugepages = false;
+	struct vm_config cfg = {.ncpus = 1,
+				.console_in = STDIN_FILENO,
+				.console_out = STDOUT_FILENO,
+				.start_ns = vm_clock_ns()};
 	long n;
 	int c;
 	while ((c = getopt_long(argc, argv, "k:i:c:p:m:h", opts, NULL)) != -1) {
@@ -104,8 +127,8 @@ int cmd_boot(int argc, char **argv)
 			cfg.ncpus = (int)n;
 			break;
 		case 'm':
-			if (parse_mem_size(optarg, &cfg.mem_size) || cfg.mem_size < (16ULL << 20) ||
-			    cfg.mem_size % 4096) {
+			if (parse_mem_size(optarg, &mem_size) || mem_size < (16ULL << 20) ||
+			    mem_size % 4096) {
 				fprintf(stderr,
 					"vmm boot: --mem: '%s' is not a size of at least 16M in "
 					"whole pages\n",
@@ -114,7 +137,10 @@ int cmd_boot(int argc, char **argv)
 			}
 			break;
 		case 'H':
-			cfg.hugepages = true;
+			hugepages = true;
+			break;
+		case 'T':
+			cfg.boot_timer = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -133,7 +159,7 @@ int cmd_boot(int argc, char **argv)
 		fprintf(stderr, "vmm boot: --kernel is required\nTry 'vmm boot --help'.\n");
 		return 2;
 	}
-	if (cfg.hugepages && cfg.mem_size % (2ULL << 20)) {
+	if (hugepages && mem_size % (2ULL << 20)) {
 		fprintf(stderr, "vmm boot: --hugepages needs --mem in whole 2 MiB pages\n");
 		return 2;
 	}
@@ -142,32 +168,46 @@ int cmd_boot(int argc, char **argv)
 	if (map_file("kernel", kernel, &k) || (initrd && map_file("initrd", initrd, &rd)))
 		return 1;
 	/* Reject a bad kernel before any KVM work. */
-	struct bzimage bz;
-	int bz_err = bzimage_parse(k.data, k.len, &bz);
-	if (bz_err) {
-		fprintf(stderr, "vmm: kernel %s: %s\n", kernel, bzimage_strerror(bz_err));
+	struct kernel_image image;
+	const char *bad = x86boot_parse_kernel(k.data, k.len, &image);
+	if (bad) {
+		fprintf(stderr, "vmm: kernel %s: %s\n", kernel, bad);
 		return 1;
 	}
 
-	static struct vm vm;
-	char why[256];
-	if (vm_create(&vm, &cfg, why, sizeof(why))) {
-		fprintf(stderr, "vmm: %s\n", why);
+	/* Guest RAM is laid out before /dev/kvm is opened, so every problem
+	 * with the kernel, initrd or memory size shows without KVM. */
+	struct guestmem mem;
+	int err = gm_alloc(&mem, mem_size, hugepages);
+	if (err) {
+		fprintf(stderr, "vmm: cannot allocate %llu MiB of guest memory%s: %s\n",
+			(unsigned long long)(mem_size >> 20), hugepages ? " in hugepages" : "",
+			strerror(-err));
 		return 1;
 	}
-	struct boot_input in = {k.data, k.len, rd.data, rd.len, cmdline, cfg.ncpus};
+	struct boot_input in = {&image, rd.data, rd.len, cmdline, cfg.ncpus};
 	struct boot_entry entry;
-	int err = x86boot_load(&vm.mem, &in, &entry, &bz_err);
-	if (err == BOOT_EKERNEL) {
-		fprintf(stderr, "vmm: kernel %s: %s\n", kernel, bzimage_strerror(bz_err));
-	} else if (err) {
-		fprintf(stderr, "vmm: %s\n", x86boot_strerror(err));
-	}
+	err = x86boot_load(&mem, &in, &entry);
 	/* The images now live in guest memory. */
 	munmap((void *)k.data, k.len);
 	if (rd.data)
 		munmap((void *)rd.data, rd.len);
-	int status = err ? 1 : vm_run(&vm, &entry);
+	if (err) {
+		fprintf(stderr, "vmm: %s\n", x86boot_strerror(err));
+		gm_free(&mem);
+		return 1;
+	}
+
+	/* A console reader that goes away must not kill the VMM: the write
+	 * fails with EPIPE instead, and the guest runs on. */
+	signal(SIGPIPE, SIG_IGN);
+	static struct vm vm;
+	char why[256];
+	if (vm_create(&vm, &cfg, &mem, why, sizeof(why))) {
+		fprintf(stderr, "vmm: %s\n", why);
+		return 1;
+	}
+	int status = vm_run(&vm, &entry);
 	vm_destroy(&vm);
 	return status;
 }

@@ -7,18 +7,27 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #define VCPU_KICK_SIGNAL SIGUSR1
 
-static const struct bus_ops serial_ops = {serial_read, serial_write};
-static const struct bus_ops i8042_ops = {i8042_read, i8042_write};
+/* The BIOS data area's warm-boot flag (physical 0x472). Linux writes
+ * 0x1234 there before a reset when reboot_mode is "warm", else 0. The
+ * default command line asks for cold reboots but warm ones on panic
+ * ("reboot=k,panic_w"), so the reset's cause can be told apart. */
+#define BDA_RESET_FLAG	0x472
+#define RESET_FLAG_WARM 0x1234
 
-static void console_out(void *opaque, uint8_t byte)
+static const struct bus_ops serial_bus = {serial_read, serial_write};
+static const struct bus_ops i8042_bus = {i8042_read, i8042_write};
+static const struct bus_ops boot_timer_bus = {boot_timer_read, boot_timer_write};
+
+static void serial_out(void *opaque, uint8_t byte)
 {
 	struct vm *vm = opaque;
-	while (write(vm->cfg.console_fd, &byte, 1) < 0 && errno == EINTR)
-		;
+	console_out_byte(&vm->console, byte);
 }
 
 static void serial_irq(void *opaque, int level)
@@ -27,34 +36,82 @@ static void serial_irq(void *opaque, int level)
 	kvm_irq_line(&vm->kvm, SERIAL_COM1_IRQ, level);
 }
 
-static void guest_reset(void *opaque)
+static void serial_rx_ready(void *opaque)
 {
-	vm_stop(opaque, 0, NULL);
+	struct vm *vm = opaque;
+	console_rx_ready(&vm->console);
 }
 
-int vm_create(struct vm *vm, const struct vm_config *cfg, char *why, size_t whylen)
+static const struct serial_ops serial_cb = {serial_out, serial_irq, serial_rx_ready};
+
+uint64_t vm_clock_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void guest_reset(void *opaque)
+{
+	struct vm *vm = opaque;
+	uint16_t *flag = gm_ptr(&vm->mem, BDA_RESET_FLAG, sizeof(*flag));
+	if (flag && *flag == RESET_FLAG_WARM)
+		vm_stop(vm, VM_EXIT_CRASH, "guest kernel panicked");
+	else
+		vm_stop(vm, 0, NULL);
+}
+
+static void boot_timer_mark(void *opaque)
+{
+	struct vm *vm = opaque;
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	double ms = (vm_clock_ns() - vm->cfg.start_ns) / 1e6;
+	double cpu = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+		     (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+	fprintf(stderr, "vmm: boot-timer: guest init after %.1f ms (vmm CPU %.1f ms)\n", ms, cpu);
+}
+
+/* The loop's poll hook: move console data; end the loop once a stop was
+ * asked for and the console output is out. */
+static void loop_poll(void *opaque)
+{
+	struct vm *vm = opaque;
+	bool idle = console_poll(&vm->console);
+	if (atomic_load(&vm->stopping) && idle)
+		evloop_stop(&vm->loop);
+}
+
+int vm_create(struct vm *vm, const struct vm_config *cfg, struct guestmem *mem, char *why,
+	      size_t whylen)
 {
 	memset(vm, 0, sizeof(*vm));
 	vm->cfg = *cfg;
+	vm->mem = *mem;
+	memset(mem, 0, sizeof(*mem));
 	vm->kvm.vm_fd = vm->kvm.kvm_fd = -1;
+	vm->signal_fd = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
-	int err = gm_alloc(&vm->mem, cfg->mem_size, cfg->hugepages);
-	if (err) {
-		snprintf(why, whylen, "cannot allocate %llu MiB of guest memory%s: %s",
-			 (unsigned long long)(cfg->mem_size >> 20),
-			 cfg->hugepages ? " in hugepages" : "", strerror(-err));
-		return err;
-	}
-	err = kvm_vm_create(&vm->kvm, &vm->mem, why, whylen);
+	int err = kvm_vm_create(&vm->kvm, &vm->mem, why, whylen);
 	if (err)
 		goto fail;
-	serial_init(&vm->serial, console_out, serial_irq, vm);
+	err = evloop_init(&vm->loop, loop_poll, vm);
+	if (err) {
+		snprintf(why, whylen, "io_uring setup: %s", strerror(-err));
+		goto fail;
+	}
+	vm->loop_ready = true;
+	console_init(&vm->console, &vm->loop, &vm->serial, cfg->console_in, cfg->console_out);
+	serial_init(&vm->serial, &serial_cb, vm);
 	vm->i8042 = (struct i8042){.reset = guest_reset, .opaque = vm};
+	vm->boot_timer = (struct boot_timer){.mark = boot_timer_mark, .opaque = vm};
 	/* The device table: every device and its place, in one spot. */
-	if ((err = bus_register(&vm->pio, SERIAL_COM1_BASE, SERIAL_NREGS, &serial_ops,
+	if ((err = bus_register(&vm->pio, SERIAL_COM1_BASE, SERIAL_NREGS, &serial_bus,
 				&vm->serial)) ||
 	    (err = bus_register(&vm->pio, I8042_DATA_PORT, I8042_CMD_PORT - I8042_DATA_PORT + 1,
-				&i8042_ops, &vm->i8042))) {
+				&i8042_bus, &vm->i8042)) ||
+	    (cfg->boot_timer && (err = bus_register(&vm->pio, BOOT_TIMER_PORT, 1, &boot_timer_bus,
+						    &vm->boot_timer)))) {
 		snprintf(why, whylen, "device registration: %s", strerror(-err));
 		goto fail;
 	}
@@ -81,6 +138,8 @@ void vm_stop(struct vm *vm, int status, const char *why)
 				pthread_kill(c->thread, VCPU_KICK_SIGNAL);
 			}
 		}
+		if (vm->loop_ready)
+			evloop_wake(&vm->loop);
 	}
 	pthread_mutex_unlock(&vm->stop_lock);
 }
@@ -120,11 +179,15 @@ static bool handle_exit(struct vcpu *c)
 		handle_mmio(vm, run);
 		return true;
 	case KVM_EXIT_SHUTDOWN:
-		/* A triple fault: a reset, which for a microVM is the end. */
-		vm_stop(vm, 0, "guest reset (triple fault)");
+		/* A triple fault. Linux only resets this way when told to
+		 * (reboot=t); otherwise it is a guest that crashed hard. */
+		vm_stop(vm, VM_EXIT_CRASH, "guest triple fault (CPU shutdown)");
 		return false;
 	case KVM_EXIT_SYSTEM_EVENT:
-		vm_stop(vm, 0, NULL);
+		if (run->system_event.type == KVM_SYSTEM_EVENT_CRASH)
+			vm_stop(vm, VM_EXIT_CRASH, "guest reported a crash");
+		else
+			vm_stop(vm, 0, NULL);
 		return false;
 	case KVM_EXIT_HLT:
 		vm_stop(vm, 0, "guest halted");
@@ -142,7 +205,7 @@ static bool handle_exit(struct vcpu *c)
 			 run->exit_reason);
 		break;
 	}
-	vm_stop(vm, 1, why);
+	vm_stop(vm, VM_EXIT_ERROR, why);
 	return false;
 }
 
@@ -156,7 +219,7 @@ static void *vcpu_thread(void *arg)
 				continue;
 			char why[96];
 			snprintf(why, sizeof(why), "vCPU %d: KVM_RUN: %s", c->id, strerror(errno));
-			vm_stop(vm, 1, why);
+			vm_stop(vm, VM_EXIT_ERROR, why);
 			break;
 		}
 		if (!handle_exit(c))
@@ -170,10 +233,23 @@ static void kick_handler(int sig)
 	(void)sig; /* only there to make KVM_RUN return EINTR */
 }
 
-int vm_run(struct vm *vm, const struct boot_entry *entry)
+static void signal_done(struct ev_op *op, int res)
 {
-	struct sigaction sa = {.sa_handler = kick_handler}; /* no SA_RESTART */
-	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
+	struct vm *vm = (struct vm *)((char *)op - offsetof(struct vm, signal_op));
+	if (res != (int)sizeof(vm->siginfo)) {
+		vm_stop(vm, VM_EXIT_ERROR, "signalfd read failed");
+		return;
+	}
+	int sig = (int)vm->siginfo.ssi_signo;
+	char why[64];
+	snprintf(why, sizeof(why), "stopping the guest on SIG%s", sigabbrev_np(sig));
+	vm_stop(vm, 128 + sig, why);
+}
+
+/* Creates the vCPUs and starts their threads, which inherit the blocked
+ * stop signals. Failures stop the VM. */
+static void start_vcpus(struct vm *vm, const struct boot_entry *entry)
+{
 	for (int i = 0; i < vm->cfg.ncpus; i++) {
 		struct vcpu *c = &vm->vcpu[i];
 		c->vm = vm;
@@ -182,8 +258,8 @@ int vm_run(struct vm *vm, const struct boot_entry *entry)
 		if (c->fd < 0) {
 			char why[96];
 			snprintf(why, sizeof(why), "create vCPU %d: %s", i, strerror(-c->fd));
-			vm_stop(vm, 1, why);
-			break;
+			vm_stop(vm, VM_EXIT_ERROR, why);
+			return;
 		}
 	}
 	pthread_mutex_lock(&vm->stop_lock);
@@ -192,16 +268,55 @@ int vm_run(struct vm *vm, const struct boot_entry *entry)
 		int err = pthread_create(&c->thread, NULL, vcpu_thread, c);
 		if (err) {
 			pthread_mutex_unlock(&vm->stop_lock);
-			vm_stop(vm, 1, "cannot start a vCPU thread");
+			vm_stop(vm, VM_EXIT_ERROR, "cannot start a vCPU thread");
 			pthread_mutex_lock(&vm->stop_lock);
 			break;
 		}
 		c->started = true;
 	}
 	pthread_mutex_unlock(&vm->stop_lock);
+}
+
+int vm_run(struct vm *vm, const struct boot_entry *entry)
+{
+	struct sigaction sa = {.sa_handler = kick_handler}; /* no SA_RESTART */
+	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
+	sigset_t stop_sigs;
+	sigemptyset(&stop_sigs);
+	sigaddset(&stop_sigs, SIGTERM);
+	sigaddset(&stop_sigs, SIGINT);
+	sigaddset(&stop_sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
+	vm->signal_fd = signalfd(-1, &stop_sigs, SFD_CLOEXEC);
+	if (vm->signal_fd < 0) {
+		char why[96];
+		snprintf(why, sizeof(why), "signalfd: %s", strerror(errno));
+		vm_stop(vm, VM_EXIT_ERROR, why);
+	} else {
+		vm->signal_op.complete = signal_done;
+		evloop_read(&vm->loop, &vm->signal_op, vm->signal_fd, &vm->siginfo,
+			    sizeof(vm->siginfo));
+	}
+	console_start(&vm->console);
+	start_vcpus(vm, entry);
+
+	int err = evloop_run(&vm->loop);
+	if (err) {
+		char why[96];
+		snprintf(why, sizeof(why), "event loop: %s", strerror(-err));
+		vm_stop(vm, VM_EXIT_ERROR, why);
+	}
 	for (int i = 0; i < vm->cfg.ncpus; i++)
 		if (vm->vcpu[i].started)
 			pthread_join(vm->vcpu[i].thread, NULL);
+	console_finish(&vm->console);
+	evloop_destroy(&vm->loop);
+	vm->loop_ready = false;
+	if (vm->signal_fd >= 0)
+		close(vm->signal_fd);
+	vm->signal_fd = -1;
+	/* The stop signals stay blocked: one more arriving now must not kill
+	 * the process half-way through its cleanup. */
 	return vm->exit_status;
 }
 
@@ -214,6 +329,9 @@ void vm_destroy(struct vm *vm)
 		if (c->fd > 0)
 			close(c->fd);
 	}
+	if (vm->loop_ready)
+		evloop_destroy(&vm->loop);
+	vm->loop_ready = false;
 	kvm_vm_destroy(&vm->kvm);
 	gm_free(&vm->mem);
 }

@@ -1,6 +1,13 @@
 /*
  * vm: one microVM: guest memory, the KVM VM, the buses and legacy devices,
- * and one thread per vCPU that only runs KVM_RUN and dispatches exits.
+ * one thread per vCPU that only runs KVM_RUN and dispatches exits, and the
+ * event loop (run on the thread that calls vm_run) that owns the host fds.
+ *
+ * How a run ends, and the status vm_run returns:
+ *   0             the guest reset itself (reboot) or powered off
+ *   VM_EXIT_ERROR a host-side failure (KVM, the event loop)
+ *   VM_EXIT_CRASH the guest kernel panicked or triple-faulted
+ *   128 + signo   SIGTERM, SIGINT or SIGHUP stopped the guest
  */
 #ifndef VMM_VM_H
 #define VMM_VM_H
@@ -8,15 +15,21 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <sys/signalfd.h>
 
+#include "boot_timer.h"
 #include "bus.h"
+#include "console.h"
+#include "evloop.h"
 #include "guestmem.h"
 #include "i8042.h"
 #include "kvm.h"
 #include "serial.h"
 #include "x86boot.h"
 
-#define VM_MAX_CPUS 64
+#define VM_MAX_CPUS   64
+#define VM_EXIT_ERROR 1
+#define VM_EXIT_CRASH 3
 
 struct vcpu {
 	struct vm *vm;
@@ -27,10 +40,10 @@ struct vcpu {
 };
 
 struct vm_config {
-	uint64_t mem_size;
 	int ncpus;
-	bool hugepages;
-	int console_fd; /* where the guest's serial output goes */
+	int console_in, console_out; /* the guest's serial console; -1: none */
+	bool boot_timer;	     /* report the guest's boot-timer writes */
+	uint64_t start_ns;	     /* CLOCK_MONOTONIC when the VMM started */
 };
 
 struct vm {
@@ -40,24 +53,37 @@ struct vm {
 	struct bus pio, mmio;
 	struct serial serial;
 	struct i8042 i8042;
+	struct boot_timer boot_timer;
+	struct evloop loop;
+	bool loop_ready;
+	struct console console;
+	int signal_fd;
+	struct signalfd_siginfo siginfo;
+	struct ev_op signal_op;
 	struct vcpu vcpu[VM_MAX_CPUS];
 	atomic_bool stopping;
 	int exit_status; /* set once, by the first vm_stop */
 	pthread_mutex_t stop_lock;
 };
 
-/* Allocates memory, creates the KVM VM and the devices. On failure writes
- * a reason into why and returns -errno. */
-int vm_create(struct vm *vm, const struct vm_config *cfg, char *why, size_t whylen);
+/* Creates the KVM VM over mem (guest RAM, already loaded with the kernel;
+ * the VM takes it over and *mem is cleared, even on failure) and the
+ * devices. On failure writes a reason into why and returns -errno. */
+int vm_create(struct vm *vm, const struct vm_config *cfg, struct guestmem *mem, char *why,
+	      size_t whylen);
 
-/* Creates the vCPUs with entry as the boot state, runs them until the
- * guest resets or a vCPU fails, and returns the VM's exit status (0 for a
- * guest-requested reset). */
+/* Creates the vCPUs with entry as the boot state, runs them and the event
+ * loop (on the calling thread) until the run ends, and returns the exit
+ * status above. SIGTERM, SIGINT and SIGHUP are blocked for the run and
+ * taken through a signalfd. */
 int vm_run(struct vm *vm, const struct boot_entry *entry);
 
 /* Ends the run with status; the first call wins. Safe from any thread. */
 void vm_stop(struct vm *vm, int status, const char *why);
 
 void vm_destroy(struct vm *vm);
+
+/* CLOCK_MONOTONIC in ns: the clock of vm_config.start_ns. */
+uint64_t vm_clock_ns(void);
 
 #endif

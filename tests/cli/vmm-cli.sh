@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The vmm CLI's usage and input errors: each bad input gets one clear
 # message and the documented exit status, before any KVM work.
-# usage: vmm-cli.sh VMM BZIMAGE
+# Guest memory is laid out before /dev/kvm is opened, so kernels and
+# initrds that do not fit are caught here too.
+# usage: vmm-cli.sh VMM BZIMAGE VMLINUX
 set -uo pipefail
-vmm=$1 kernel=$2
+vmm=$1 kernel=$2 vmlinux=$3
 fails=0 n=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -45,6 +47,23 @@ head -c 4096 /dev/zero >"$tmp/zeros"
 expect 1 "^vmm: kernel $tmp/zeros: not a bzImage" "$vmm" boot --kernel "$tmp/zeros"
 expect 1 "^vmm: initrd $tmp/none: No such file or directory$" \
 	"$vmm" boot --kernel "$kernel" --initrd "$tmp/none"
+
+head -c 100000 "$vmlinux" >"$tmp/vmlinux-truncated"
+expect 1 "^vmm: kernel $tmp/vmlinux-truncated: truncated or malformed ELF" \
+	"$vmm" boot --kernel "$tmp/vmlinux-truncated"
+expect 1 "^vmm: kernel /bin/true: ELF file is not an executable \(ET_EXEC\)$" \
+	"$vmm" boot --kernel /bin/true
+# Memory too small for the kernel (it needs init_size above 16 MiB), for
+# the initrd, and a command line longer than the kernel takes.
+expect 1 "^vmm: kernel does not fit in guest memory: give the VM more memory$" \
+	"$vmm" boot --kernel "$kernel" --mem 16M
+expect 1 "^vmm: kernel does not fit in guest memory: give the VM more memory$" \
+	"$vmm" boot --kernel "$vmlinux" --mem 16M
+head -c $((40 << 20)) /dev/zero >"$tmp/big-initrd"
+expect 1 "^vmm: initramfs does not fit in guest memory: give the VM more memory$" \
+	"$vmm" boot --kernel "$kernel" --mem 48M --initrd "$tmp/big-initrd"
+expect 1 "^vmm: command line longer than the kernel accepts$" \
+	"$vmm" boot --kernel "$kernel" --cmdline "$(head -c 3000 /dev/zero | tr '\0' x)"
 
 echo "$((n - fails)) passed, $fails failed"
 [ "$fails" = 0 ]

@@ -9,7 +9,7 @@
 static struct serial s;
 static char out[256];
 static size_t nout;
-static int irq, irq_changes;
+static int irq, irq_changes, ready;
 
 static void on_out(void *opaque, uint8_t b)
 {
@@ -25,12 +25,20 @@ static void on_irq(void *opaque, int level)
 	irq_changes++;
 }
 
+static void on_ready(void *opaque)
+{
+	(void)opaque;
+	ready++;
+}
+
+static const struct serial_ops ops = {on_out, on_irq, on_ready};
+
 static void setup(void)
 {
 	nout = 0;
-	irq = irq_changes = 0;
+	irq = irq_changes = ready = 0;
 	memset(out, 0, sizeof(out));
-	serial_init(&s, on_out, on_irq, NULL);
+	serial_init(&s, &ops, NULL);
 }
 
 static uint8_t rd(int reg)
@@ -88,7 +96,14 @@ END_TEST
 
 START_TEST(receive_with_interrupt)
 {
+	/* Until the driver opens the port, input waits: RDI alone is what
+	 * Linux's probe sets; its open raises OUT2 too. */
+	ck_assert_uint_eq(serial_input(&s, (const uint8_t *)"ab", 2), 0);
 	wr(1, 0x01); /* RDI */
+	ck_assert_uint_eq(serial_input_room(&s), 0);
+	ck_assert_int_eq(ready, 0);
+	wr(4, 0x0b);		    /* DTR RTS OUT2 */
+	ck_assert_int_eq(ready, 1); /* the host may send now */
 	ck_assert_int_eq(irq, 0);
 	ck_assert_uint_eq(serial_input(&s, (const uint8_t *)"ab", 2), 2);
 	ck_assert_int_eq(irq, 1);
@@ -96,10 +111,13 @@ START_TEST(receive_with_interrupt)
 	ck_assert_uint_eq(rd(2) & 0x0f, 0x04);
 	ck_assert_uint_eq(rd(0), 'a');
 	ck_assert_int_eq(irq, 1);
+	ck_assert_int_eq(ready, 1);
 	ck_assert_uint_eq(rd(0), 'b');
 	ck_assert_int_eq(irq, 0);
+	ck_assert_int_eq(ready, 2); /* drained: the host may send more */
 	ck_assert_uint_eq(rd(5) & 0x01, 0);
 	ck_assert_uint_eq(rd(0), 0); /* empty */
+	ck_assert_int_eq(ready, 2);  /* reading an empty FIFO is no new event */
 }
 END_TEST
 
@@ -107,6 +125,8 @@ START_TEST(input_is_bounded)
 {
 	uint8_t buf[SERIAL_RX_SIZE + 10];
 	memset(buf, 'z', sizeof(buf));
+	wr(4, 0x08); /* OUT2 */
+	wr(1, 0x01); /* RDI */
 	ck_assert_uint_eq(serial_input(&s, buf, sizeof(buf)), SERIAL_RX_SIZE);
 	ck_assert_uint_eq(serial_input_room(&s), 0);
 	rd(0);

@@ -4,6 +4,7 @@
 
 #include "check_main.h"
 #include "fake_bzimage.h"
+#include "fake_elf.h"
 #include "layout.h"
 #include "mptable.h"
 #include "x86boot.h"
@@ -26,18 +27,20 @@ static void teardown(void)
 	gm_free(&gm);
 }
 
-static int load(const char *cmdline, struct boot_entry *e, int *bz_err)
+static struct kernel_image kimg;
+
+static int load(const char *cmdline, struct boot_entry *e)
 {
-	struct boot_input in = {img, IMG_LEN, initrd, sizeof(initrd), cmdline, 2};
-	return x86boot_load(&gm, &in, e, bz_err);
+	ck_assert_ptr_null(x86boot_parse_kernel(img, IMG_LEN, &kimg));
+	struct boot_input in = {&kimg, initrd, sizeof(initrd), cmdline, 2};
+	return x86boot_load(&gm, &in, e);
 }
 
 START_TEST(loads_kernel_initrd_and_zero_page)
 {
 	struct boot_entry e;
-	int bz_err;
 	img[5 * 512] = 0xab; /* first byte of the protected-mode kernel */
-	ck_assert_int_eq(load("console=ttyS0 hello", &e, &bz_err), BOOT_OK);
+	ck_assert_int_eq(load("console=ttyS0 hello", &e), BOOT_OK);
 	ck_assert_uint_eq(e.rip, 0x1000000 + 0x200);
 	ck_assert_uint_eq(e.rsi, LAYOUT_ZERO_PAGE);
 	ck_assert_uint_eq(e.cr3, LAYOUT_PML4);
@@ -72,8 +75,7 @@ END_TEST
 START_TEST(page_tables_identity_map_4g)
 {
 	struct boot_entry e;
-	int bz_err;
-	ck_assert_int_eq(load("", &e, &bz_err), BOOT_OK);
+	ck_assert_int_eq(load("", &e), BOOT_OK);
 	const uint64_t *pml4 = gm_ptr(&gm, e.cr3, 4096);
 	uint64_t pdpt_addr = pml4[0] & ~0xfffULL;
 	const uint64_t *pdpt = gm_ptr(&gm, pdpt_addr, 4096);
@@ -94,8 +96,7 @@ END_TEST
 START_TEST(gdt_has_boot_selectors)
 {
 	struct boot_entry e;
-	int bz_err;
-	ck_assert_int_eq(load("", &e, &bz_err), BOOT_OK);
+	ck_assert_int_eq(load("", &e), BOOT_OK);
 	const uint64_t *gdt = gm_ptr(&gm, e.gdt_base, e.gdt_limit + 1);
 	ck_assert_uint_eq(gdt[BOOT_CS / 8], 0x00af9b000000ffffULL);
 	ck_assert_uint_eq(gdt[BOOT_DS / 8], 0x00cf93000000ffffULL);
@@ -106,31 +107,30 @@ END_TEST
 START_TEST(errors)
 {
 	struct boot_entry e;
-	int bz_err;
 	char longcmd[4000];
 	memset(longcmd, 'x', sizeof(longcmd) - 1);
 	longcmd[sizeof(longcmd) - 1] = 0;
-	ck_assert_int_eq(load(longcmd, &e, &bz_err), BOOT_ECMDLINE);
+	ck_assert_int_eq(load(longcmd, &e), BOOT_ECMDLINE);
 
 	img[0x1fe] = 0;
-	ck_assert_int_eq(load("", &e, &bz_err), BOOT_EKERNEL);
-	ck_assert_int_eq(bz_err, BZ_EBOOTFLAG);
+	ck_assert_str_eq(x86boot_parse_kernel(img, IMG_LEN, &kimg), bzimage_strerror(BZ_EBOOTFLAG));
 	img[0x1fe] = 0x55;
 
 	/* A kernel that wants more memory than there is. */
 	put32(img, 0x260, 60 << 20);
-	ck_assert_int_eq(load("", &e, &bz_err), BOOT_EKERNELFIT);
+	ck_assert_int_eq(load("", &e), BOOT_EKERNELFIT);
 	put32(img, 0x260, 0x800000);
 
 	/* An initrd that cannot fit above the kernel. */
-	struct boot_input in = {img, IMG_LEN, initrd, 50 << 20, "", 1};
-	ck_assert_int_eq(x86boot_load(&gm, &in, &e, &bz_err), BOOT_EINITRDFIT);
+	ck_assert_ptr_null(x86boot_parse_kernel(img, IMG_LEN, &kimg));
+	struct boot_input in = {&kimg, initrd, 50 << 20, "", 1};
+	ck_assert_int_eq(x86boot_load(&gm, &in, &e), BOOT_EINITRDFIT);
 	ck_assert_str_ne(x86boot_strerror(BOOT_EINITRDFIT), x86boot_strerror(BOOT_EKERNELFIT));
 	in.initrd_len = sizeof(initrd);
 	in.ncpus = 0;
-	ck_assert_int_eq(x86boot_load(&gm, &in, &e, &bz_err), BOOT_ECPUS);
+	ck_assert_int_eq(x86boot_load(&gm, &in, &e), BOOT_ECPUS);
 	in.ncpus = MPTABLE_MAX_CPUS + 1;
-	ck_assert_int_eq(x86boot_load(&gm, &in, &e, &bz_err), BOOT_ECPUS);
+	ck_assert_int_eq(x86boot_load(&gm, &in, &e), BOOT_ECPUS);
 }
 END_TEST
 
@@ -145,6 +145,44 @@ START_TEST(initrd_addr)
 }
 END_TEST
 
+START_TEST(loads_vmlinux_segments_and_builds_zero_page)
+{
+	static uint8_t elf[FAKE_ELF_LEN];
+	fake_elf(elf);
+	ck_assert_ptr_null(x86boot_parse_kernel(elf, sizeof(elf), &kimg));
+	ck_assert_int_eq(kimg.format, KERNEL_ELF);
+	uint8_t *bss = gm_ptr(&gm, FAKE_ELF_PADDR + FAKE_ELF_FILESZ, 16);
+	memset(bss, 0x77, 16); /* must come out zeroed */
+	struct boot_input in = {&kimg, initrd, sizeof(initrd), "root=x", 3};
+	struct boot_entry e;
+	ck_assert_int_eq(x86boot_load(&gm, &in, &e), BOOT_OK);
+	ck_assert_uint_eq(e.rip, FAKE_ELF_PADDR + 0x40); /* e_entry, as is */
+	ck_assert_mem_eq(gm_ptr(&gm, FAKE_ELF_PADDR, FAKE_ELF_FILESZ), elf + FAKE_ELF_OFFSET,
+			 FAKE_ELF_FILESZ);
+	for (int i = 0; i < 16; i++)
+		ck_assert_uint_eq(bss[i], 0);
+
+	/* No setup header in a vmlinux: the loader supplies what the kernel reads. */
+	const struct boot_params *bp = gm_ptr(&gm, LAYOUT_ZERO_PAGE, sizeof(*bp));
+	ck_assert_uint_eq(bp->hdr.boot_flag, 0xaa55);
+	ck_assert_uint_eq(bp->hdr.header, 0x53726448);
+	ck_assert_uint_eq(bp->hdr.type_of_loader, 0xff);
+	ck_assert_uint_eq(bp->hdr.cmd_line_ptr, LAYOUT_CMDLINE);
+	ck_assert_str_eq(gm_ptr(&gm, LAYOUT_CMDLINE, 7), "root=x");
+	ck_assert_uint_eq(bp->hdr.ramdisk_size, sizeof(initrd));
+	ck_assert_uint_ge(bp->hdr.ramdisk_image, FAKE_ELF_PADDR + FAKE_ELF_MEMSZ);
+	ck_assert_uint_eq(bp->e820_entries, 3);
+
+	/* A segment over the boot structures, or past the end of RAM. */
+	fake_elf_set_paddr(elf, 0x8000);
+	ck_assert_ptr_null(x86boot_parse_kernel(elf, sizeof(elf), &kimg));
+	ck_assert_int_eq(x86boot_load(&gm, &in, &e), BOOT_EKERNELLOW);
+	fake_elf_set_paddr(elf, (64 << 20) - 4096); /* memsz runs past RAM */
+	ck_assert_ptr_null(x86boot_parse_kernel(elf, sizeof(elf), &kimg));
+	ck_assert_int_eq(x86boot_load(&gm, &in, &e), BOOT_EKERNELFIT);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("x86boot");
@@ -155,6 +193,7 @@ int main(void)
 	tcase_add_test(tc, gdt_has_boot_selectors);
 	tcase_add_test(tc, errors);
 	tcase_add_test(tc, initrd_addr);
+	tcase_add_test(tc, loads_vmlinux_segments_and_builds_zero_page);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

@@ -1,0 +1,110 @@
+/* evloop: the io_uring event loop thread. */
+#include "evloop.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#define RING_ENTRIES 64
+
+/* An SQE, submitting queued ones first if the ring is full. */
+static struct io_uring_sqe *get_sqe(struct evloop *l)
+{
+	struct io_uring_sqe *sqe;
+	while (!(sqe = io_uring_get_sqe(&l->ring)))
+		io_uring_submit(&l->ring);
+	return sqe;
+}
+
+static void arm_wake(struct evloop *l);
+
+static void wake_done(struct ev_op *op, int res)
+{
+	struct evloop *l = (struct evloop *)((char *)op - offsetof(struct evloop, wake_op));
+	(void)res; /* the count does not matter: poll() looks at all state */
+	arm_wake(l);
+}
+
+static void arm_wake(struct evloop *l)
+{
+	evloop_read(l, &l->wake_op, l->wake_fd, &l->wake_buf, sizeof(l->wake_buf));
+}
+
+int evloop_init(struct evloop *l, void (*poll)(void *), void *opaque)
+{
+	memset(l, 0, sizeof(*l));
+	l->wake_fd = eventfd(0, EFD_CLOEXEC);
+	if (l->wake_fd < 0)
+		return -errno;
+	int err = io_uring_queue_init(RING_ENTRIES, &l->ring, 0);
+	if (err) {
+		close(l->wake_fd);
+		l->wake_fd = -1;
+		return err;
+	}
+	l->poll = poll;
+	l->opaque = opaque;
+	l->wake_op.complete = wake_done;
+	arm_wake(l);
+	return 0;
+}
+
+void evloop_read(struct evloop *l, struct ev_op *op, int fd, void *buf, size_t len)
+{
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_read(sqe, fd, buf, len, -1);
+	io_uring_sqe_set_data(sqe, op);
+}
+
+void evloop_write(struct evloop *l, struct ev_op *op, int fd, const void *buf, size_t len)
+{
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_write(sqe, fd, buf, len, -1);
+	io_uring_sqe_set_data(sqe, op);
+}
+
+int evloop_run(struct evloop *l)
+{
+	while (!l->stop) {
+		struct io_uring_cqe *cqe;
+		int err = io_uring_submit_and_wait(&l->ring, 1);
+		if (err < 0 && err != -EINTR)
+			return err;
+		/* Drain every completion that is ready before waiting again. */
+		while (!l->stop && io_uring_peek_cqe(&l->ring, &cqe) == 0) {
+			struct ev_op *op = io_uring_cqe_get_data(cqe);
+			int res = cqe->res;
+			io_uring_cqe_seen(&l->ring, cqe);
+			if (op)
+				op->complete(op, res);
+		}
+		if (!l->stop && l->poll)
+			l->poll(l->opaque);
+	}
+	return 0;
+}
+
+void evloop_stop(struct evloop *l)
+{
+	l->stop = true;
+}
+
+void evloop_wake(struct evloop *l)
+{
+	uint64_t one = 1;
+	/* An eventfd write only fails if the counter would overflow, and
+	 * then a wake-up is pending anyway. */
+	while (write(l->wake_fd, &one, sizeof(one)) < 0 && errno == EINTR)
+		;
+}
+
+void evloop_destroy(struct evloop *l)
+{
+	if (l->wake_fd >= 0) {
+		/* Exiting the ring cancels what is still in flight. */
+		io_uring_queue_exit(&l->ring);
+		close(l->wake_fd);
+		l->wake_fd = -1;
+	}
+}

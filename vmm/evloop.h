@@ -1,0 +1,58 @@
+/*
+ * evloop: the VMM's one event-loop thread, on io_uring. Every host fd the
+ * VM's devices use (stdin, stdout, signals, later ioeventfds, irqfds, disk
+ * images, taps and sockets) is read and written here, never on a vCPU
+ * thread, so a slow or stuck fd can stall the loop but never a vCPU.
+ *
+ * Contract: evloop_* calls other than evloop_wake() are made only from the
+ * loop thread (the one in evloop_run) or before it starts. Completions run
+ * on the loop thread, one at a time. evloop_wake() is safe from any thread.
+ */
+#ifndef VMM_EVLOOP_H
+#define VMM_EVLOOP_H
+
+#include <liburing.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* One operation in flight. Embed it in the owner's struct; complete() gets
+ * the result as io_uring gives it (bytes, or -errno). */
+struct ev_op {
+	void (*complete)(struct ev_op *op, int res);
+};
+
+struct evloop {
+	struct io_uring ring;
+	int wake_fd; /* eventfd: evloop_wake() from other threads */
+	unsigned long long wake_buf;
+	struct ev_op wake_op;
+	void (*poll)(void *opaque); /* after each batch of completions */
+	void *opaque;
+	bool stop;
+};
+
+/* Sets up the ring and the wake eventfd. poll(opaque) runs on the loop
+ * thread after every batch of completions, which includes every
+ * evloop_wake(): it is where level-triggered state (pending output, a stop
+ * request) is looked at. Returns 0 or -errno; evloop_destroy() is only for
+ * a loop that was set up. */
+int evloop_init(struct evloop *l, void (*poll)(void *), void *opaque);
+
+/* Queue a read/write of fd into buf; complete() follows. The buffer must
+ * stay valid until then. Offset -1 means the file's current position. */
+void evloop_read(struct evloop *l, struct ev_op *op, int fd, void *buf, size_t len);
+void evloop_write(struct evloop *l, struct ev_op *op, int fd, const void *buf, size_t len);
+
+/* Runs completions until evloop_stop(). Returns 0, or -errno if the ring
+ * itself failed (a host failure: the caller ends the VM). */
+int evloop_run(struct evloop *l);
+
+/* Makes evloop_run() return after the current completion. Loop thread. */
+void evloop_stop(struct evloop *l);
+
+/* Wakes the loop to run on_wake. Any thread; never blocks. */
+void evloop_wake(struct evloop *l);
+
+void evloop_destroy(struct evloop *l);
+
+#endif
