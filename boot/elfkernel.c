@@ -97,8 +97,7 @@ const char *elfk_strerror(int err)
 		[ELFK_EMACHINE] = "ELF file is not for x86-64",
 		[ELFK_ETYPE] = "ELF file is not an executable (ET_EXEC)",
 		[ELFK_EPHDRS] = "truncated ELF: program headers run past the end of the file",
-		[ELFK_ESEGMENT] = "truncated or malformed ELF: a loadable segment does not fit in "
-				  "the file or the address space",
+		[ELFK_ESEGMENT] = "truncated or malformed ELF: bad loadable segment",
 		[ELFK_ENOLOAD] = "ELF file has no loadable segment",
 		[ELFK_ETOOMANY] = "ELF file has too many loadable segments for a kernel",
 		[ELFK_EENTRY] = "ELF entry point is outside the loadable segments",

@@ -49,7 +49,7 @@ expect 1 "^vmm: initrd $tmp/none: No such file or directory$" \
 	"$vmm" boot --kernel "$kernel" --initrd "$tmp/none"
 
 head -c 100000 "$vmlinux" >"$tmp/vmlinux-truncated"
-expect 1 "^vmm: kernel $tmp/vmlinux-truncated: truncated or malformed ELF" \
+expect 1 "^vmm: kernel $tmp/vmlinux-truncated: truncated or malformed ELF: bad loadable segment$" \
 	"$vmm" boot --kernel "$tmp/vmlinux-truncated"
 expect 1 "^vmm: kernel /bin/true: ELF file is not an executable \(ET_EXEC\)$" \
 	"$vmm" boot --kernel /bin/true
