@@ -37,16 +37,18 @@ static void usage(FILE *f)
 		"      --hugepages      back guest memory with 2 MiB hugepages\n"
 		"      --boot-timer     report on stderr when the guest writes %d to port 0x%x\n"
 		"                       (its init started), in ms since vmm started\n"
+		"      --exit-stats     print VM exits by reason and the busiest I/O ports\n"
+		"                       on stderr at the end\n"
 		"  -h, --help           show this help\n"
 		"\n"
 		"The guest's serial console is this terminal: its output on stdout, stdin\n"
 		"as its input (a terminal is put in raw mode). SIGTERM, SIGINT and SIGHUP\n"
 		"stop the guest.\n"
 		"\n"
-		"Exit status: 0 when the guest reboots; 1 on a VM or host error; 2 on a\n"
-		"usage error; 3 when the guest kernel panics or triple-faults (a command\n"
-		"line of your own needs reboot=k,panic_w panic=-1 for panics to be seen);\n"
-		"128+N when stopped by signal N.\n",
+		"Exit status: 0 when the guest reboots, halts or powers off; 1 on a VM or\n"
+		"host error; 2 on a usage error; 3 when the guest kernel panics or\n"
+		"triple-faults (a command line of your own needs reboot=k,panic_w panic=-1\n"
+		"for panics to be seen); 128+N when stopped by signal N.\n",
 		DEFAULT_CMDLINE, VM_MAX_CPUS, BOOT_TIMER_MAGIC, BOOT_TIMER_PORT);
 }
 
@@ -87,15 +89,11 @@ static int map_file(const char *what, const char *path, struct mapped *m)
 int cmd_boot(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"kernel", required_argument, NULL, 'k'},
-		{"initrd", required_argument, NULL, 'i'},
-		{"cmdline", required_argument, NULL, 'c'},
-		{"cpus", required_argument, NULL, 'p'},
-		{"mem", required_argument, NULL, 'm'},
-		{"hugepages", no_argument, NULL, 'H'},
-		{"boot-timer", no_argument, NULL, 'T'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+		{"kernel", required_argument, NULL, 'k'},  {"initrd", required_argument, NULL, 'i'},
+		{"cmdline", required_argument, NULL, 'c'}, {"cpus", required_argument, NULL, 'p'},
+		{"mem", required_argument, NULL, 'm'},	   {"hugepages", no_argument, NULL, 'H'},
+		{"boot-timer", no_argument, NULL, 'T'},	   {"exit-stats", no_argument, NULL, 'X'},
+		{"help", no_argument, NULL, 'h'},	   {0},
 	};
 	const char *kernel = NULL, *initrd = NULL, *cmdline = DEFAULT_CMDLINE;
 	uint64_t mem_size = DEFAULT_MEM;
@@ -141,6 +139,9 @@ int cmd_boot(int argc, char **argv)
 			break;
 		case 'T':
 			cfg.boot_timer = true;
+			break;
+		case 'X':
+			cfg.exit_stats = true;
 			break;
 		case 'h':
 			usage(stdout);

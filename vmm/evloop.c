@@ -64,6 +64,15 @@ void evloop_write(struct evloop *l, struct ev_op *op, int fd, const void *buf, s
 	io_uring_sqe_set_data(sqe, op);
 }
 
+void evloop_timeout(struct evloop *l, struct ev_op *op, struct __kernel_timespec *ts, unsigned ms)
+{
+	ts->tv_sec = ms / 1000;
+	ts->tv_nsec = (long long)(ms % 1000) * 1000000;
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_timeout(sqe, ts, 0, 0);
+	io_uring_sqe_set_data(sqe, op);
+}
+
 int evloop_run(struct evloop *l)
 {
 	while (!l->stop) {

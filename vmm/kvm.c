@@ -12,6 +12,8 @@
 
 #include "layout.h"
 
+#define RFLAGS_IF 0x200 /* interrupts enabled */
+
 /* Addresses KVM needs for its own use on Intel (real-mode TSS and
  * identity map); just below 4 GiB, out of the way of RAM and devices. */
 #define KVM_TSS_ADDR	      0xfffbd000
@@ -300,4 +302,13 @@ int kvm_irq_line(struct kvm_vm *vm, uint32_t irq, int level)
 {
 	struct kvm_irq_level l = {.irq = irq, .level = level};
 	return ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0 ? -errno : 0;
+}
+
+int kvm_vcpu_stopped(int fd)
+{
+	struct kvm_mp_state mp;
+	struct kvm_regs regs;
+	if (ioctl(fd, KVM_GET_MP_STATE, &mp) < 0 || ioctl(fd, KVM_GET_REGS, &regs) < 0)
+		return -errno;
+	return mp.mp_state == KVM_MP_STATE_HALTED && !(regs.rflags & RFLAGS_IF);
 }

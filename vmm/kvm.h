@@ -31,6 +31,12 @@ void kvm_vm_destroy(struct kvm_vm *vm);
 int kvm_vcpu_create(struct kvm_vm *vm, int id, int ncpus, const struct boot_entry *entry,
 		    struct kvm_run **run);
 
+/* Whether vCPU fd is stopped for good: halted with interrupts disabled,
+ * which only an NMI, INIT or SMI could end, and the VMM sends none. That
+ * is where Linux parks CPUs on halt/poweroff without ACPI. Returns 1, 0,
+ * or -errno. Call from the vCPU's own thread, outside KVM_RUN. */
+int kvm_vcpu_stopped(int fd);
+
 /* Raises or lowers a GSI on the in-kernel irqchip. */
 int kvm_irq_line(struct kvm_vm *vm, uint32_t irq, int level);
 

@@ -171,6 +171,7 @@ static bool handle_exit(struct vcpu *c)
 	struct vm *vm = c->vm;
 	struct kvm_run *run = c->run;
 	char why[160];
+	exit_stats_count(&c->stats, run);
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
 		handle_io(vm, run);
@@ -214,6 +215,8 @@ static void *vcpu_thread(void *arg)
 	struct vcpu *c = arg;
 	struct vm *vm = c->vm;
 	while (!atomic_load(&vm->stopping)) {
+		if (atomic_exchange(&c->check_stopped, false))
+			atomic_store(&c->stopped, kvm_vcpu_stopped(c->fd) == 1);
 		if (ioctl(c->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
@@ -254,6 +257,7 @@ static void start_vcpus(struct vm *vm, const struct boot_entry *entry)
 		struct vcpu *c = &vm->vcpu[i];
 		c->vm = vm;
 		c->id = i;
+		exit_stats_init(&c->stats, vm->cfg.exit_stats);
 		c->fd = kvm_vcpu_create(&vm->kvm, i, vm->cfg.ncpus, entry, &c->run);
 		if (c->fd < 0) {
 			char why[96];
@@ -275,6 +279,50 @@ static void start_vcpus(struct vm *vm, const struct boot_entry *entry)
 		c->started = true;
 	}
 	pthread_mutex_unlock(&vm->stop_lock);
+}
+
+/*
+ * Without ACPI, Linux's halt and poweroff end with every CPU halted with
+ * interrupts off, which no exit reports: the in-kernel LAPIC handles HLT.
+ * So every HALT_TICK_MS the loop asks each vCPU (a kick out of KVM_RUN)
+ * whether it is stopped for good, and ends the run when, on the next tick,
+ * all said yes. A guest that halts is powered off: status 0.
+ */
+#define HALT_TICK_MS 500
+
+static void halt_tick(struct ev_op *op, int res)
+{
+	struct vm *vm = (struct vm *)((char *)op - offsetof(struct vm, halt_op));
+	(void)res; /* -ETIME: the timer expired */
+	if (atomic_load(&vm->stopping))
+		return;
+	bool all = vm->halt_asked;
+	for (int i = 0; i < vm->cfg.ncpus; i++)
+		all = all && vm->vcpu[i].started && atomic_load(&vm->vcpu[i].stopped);
+	if (all) {
+		vm_stop(vm, 0, NULL);
+		return;
+	}
+	for (int i = 0; i < vm->cfg.ncpus; i++) {
+		struct vcpu *c = &vm->vcpu[i];
+		if (!c->started)
+			continue;
+		atomic_store(&c->stopped, false);
+		atomic_store(&c->check_stopped, true);
+		pthread_kill(c->thread, VCPU_KICK_SIGNAL);
+	}
+	vm->halt_asked = true;
+	evloop_timeout(&vm->loop, &vm->halt_op, &vm->halt_ts, HALT_TICK_MS);
+}
+
+static void print_exit_stats(struct vm *vm)
+{
+	struct exit_stats all;
+	exit_stats_init(&all, 1);
+	for (int i = 0; i < vm->cfg.ncpus; i++)
+		exit_stats_add(&all, &vm->vcpu[i].stats);
+	exit_stats_print(&all, stderr);
+	exit_stats_free(&all);
 }
 
 int vm_run(struct vm *vm, const struct boot_entry *entry)
@@ -299,6 +347,8 @@ int vm_run(struct vm *vm, const struct boot_entry *entry)
 	}
 	console_start(&vm->console);
 	start_vcpus(vm, entry);
+	vm->halt_op.complete = halt_tick;
+	evloop_timeout(&vm->loop, &vm->halt_op, &vm->halt_ts, HALT_TICK_MS);
 
 	int err = evloop_run(&vm->loop);
 	if (err) {
@@ -310,6 +360,8 @@ int vm_run(struct vm *vm, const struct boot_entry *entry)
 		if (vm->vcpu[i].started)
 			pthread_join(vm->vcpu[i].thread, NULL);
 	console_finish(&vm->console);
+	if (vm->cfg.exit_stats)
+		print_exit_stats(vm);
 	evloop_destroy(&vm->loop);
 	vm->loop_ready = false;
 	if (vm->signal_fd >= 0)
@@ -328,6 +380,7 @@ void vm_destroy(struct vm *vm)
 			munmap(c->run, vm->kvm.run_size);
 		if (c->fd > 0)
 			close(c->fd);
+		exit_stats_free(&c->stats);
 	}
 	if (vm->loop_ready)
 		evloop_destroy(&vm->loop);

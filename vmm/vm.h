@@ -4,7 +4,8 @@
  * event loop (run on the thread that calls vm_run) that owns the host fds.
  *
  * How a run ends, and the status vm_run returns:
- *   0             the guest reset itself (reboot) or powered off
+ *   0             the guest reset itself (reboot), or halted or powered off
+ *                 (every vCPU halted with interrupts off: see halt_tick)
  *   VM_EXIT_ERROR a host-side failure (KVM, the event loop)
  *   VM_EXIT_CRASH the guest kernel panicked or triple-faulted
  *   128 + signo   SIGTERM, SIGINT or SIGHUP stopped the guest
@@ -21,6 +22,7 @@
 #include "bus.h"
 #include "console.h"
 #include "evloop.h"
+#include "exitstats.h"
 #include "guestmem.h"
 #include "i8042.h"
 #include "kvm.h"
@@ -37,12 +39,16 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool started;
+	struct exit_stats stats;
+	atomic_bool check_stopped; /* the loop asks: are you stopped for good? */
+	atomic_bool stopped;	   /* the answer, from the vCPU's thread */
 };
 
 struct vm_config {
 	int ncpus;
 	int console_in, console_out; /* the guest's serial console; -1: none */
 	bool boot_timer;	     /* report the guest's boot-timer writes */
+	bool exit_stats;	     /* print VM exit counts at the end */
 	uint64_t start_ns;	     /* CLOCK_MONOTONIC when the VMM started */
 };
 
@@ -60,6 +66,9 @@ struct vm {
 	int signal_fd;
 	struct signalfd_siginfo siginfo;
 	struct ev_op signal_op;
+	struct ev_op halt_op; /* the halt-detection tick */
+	struct __kernel_timespec halt_ts;
+	bool halt_asked; /* a round of checks was asked on the last tick */
 	struct vcpu vcpu[VM_MAX_CPUS];
 	atomic_bool stopping;
 	int exit_status; /* set once, by the first vm_stop */

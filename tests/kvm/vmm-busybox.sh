@@ -2,8 +2,8 @@
 # vmm boot with the busybox test initramfs: what a user of the VMM sees.
 # Each case boots the guest kernel and checks the console, the exit status
 # and stderr: reboot -f ends with 0; --cpus and --mem reach the guest; the
-# vmlinux of the same build boots too; stdin reaches a guest shell; a guest
-# panic ends with 3; SIGTERM stops the guest with 143; heavy console output
+# vmlinux of the same build boots too; stdin reaches a guest shell;
+# poweroff -f on 2 vCPUs ends with 0; a guest panic ends with 3; SIGTERM stops the guest with 143; heavy console output
 # arrives whole and in order; --boot-timer reports init.
 # usage: vmm-busybox.sh VMM BZIMAGE VMLINUX INITRAMFS
 set -uo pipefail
@@ -12,7 +12,7 @@ vmm=$1 bzimage=$2 vmlinux=$3 initrd=$4
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 out=$dir/out err=$dir/err
-base="console=ttyS0 reboot=k,panic_w panic=-1"
+base="console=ttyS0 reboot=k,panic_w panic=-1 vmm_boot_timer=1"
 fail() {
 	echo "--- stdout"; cat "$out"; echo "--- stderr"; cat "$err"
 	echo "FAIL: $*"
@@ -51,6 +51,13 @@ echo "a line typed on the host" | boot "$bzimage" echo
 [ "$status" = 0 ] || fail "echo: vmm exited $status"
 grep -q '^VMM-TEST got: a line typed on the host' "$out" || fail "echo: stdin did not reach the guest"
 echo "PASS: stdin reaches the guest's shell through the UART"
+
+boot "$bzimage" poweroff --cpus 2 </dev/null
+[ "$status" = 0 ] || fail "poweroff: vmm exited $status, not 0"
+grep -q 'VMM-TEST powering off' "$out" || fail "poweroff: init did not get to poweroff"
+grep -q 'reboot: System halted' "$out" || fail "poweroff: the guest did not halt"
+[ -s "$err" ] && fail "poweroff: unexpected stderr"
+echo "PASS: poweroff (all vCPUs halted) ends with status 0"
 
 boot "$bzimage" panic </dev/null
 [ "$status" = 3 ] || fail "panic: vmm exited $status, not 3"
