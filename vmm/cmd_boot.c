@@ -198,6 +198,7 @@ int cmd_boot(int argc, char **argv)
 		gm_free(&mem);
 		return 1;
 	}
+	cfg.loaded_ns = vm_clock_ns();
 
 	/* A console reader that goes away must not kill the VMM: the write
 	 * fails with EPIPE instead, and the guest runs on. */

@@ -15,6 +15,7 @@ struct kvm_vm {
 	int kvm_fd, vm_fd;
 	int run_size;		  /* mmap size of struct kvm_run */
 	struct kvm_cpuid2 *cpuid; /* what KVM supports, filtered per vCPU */
+	int tsc_deadline;	  /* the in-kernel LAPIC has the TSC-deadline timer */
 };
 
 /*

@@ -66,6 +66,8 @@ static void boot_timer_mark(void *opaque)
 	struct vm *vm = opaque;
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
+	if (!vm->t.init)
+		vm->t.init = vm_clock_ns();
 	double ms = (vm_clock_ns() - vm->cfg.start_ns) / 1e6;
 	double cpu = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
 		     (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
@@ -115,6 +117,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct guestmem *mem, 
 		snprintf(why, whylen, "device registration: %s", strerror(-err));
 		goto fail;
 	}
+	vm->t.created = vm_clock_ns();
 	return 0;
 fail:
 	vm_destroy(vm);
@@ -126,6 +129,7 @@ void vm_stop(struct vm *vm, int status, const char *why)
 	pthread_mutex_lock(&vm->stop_lock);
 	if (!atomic_load(&vm->stopping)) {
 		vm->exit_status = status;
+		vm->t.stop = vm_clock_ns();
 		if (why)
 			fprintf(stderr, "vmm: %s\n", why);
 		atomic_store(&vm->stopping, true);
@@ -214,10 +218,15 @@ static void *vcpu_thread(void *arg)
 {
 	struct vcpu *c = arg;
 	struct vm *vm = c->vm;
+	if (c->id == 0)
+		vm->t.first_run = vm_clock_ns();
 	while (!atomic_load(&vm->stopping)) {
 		if (atomic_exchange(&c->check_stopped, false))
 			atomic_store(&c->stopped, kvm_vcpu_stopped(c->fd) == 1);
-		if (ioctl(c->fd, KVM_RUN, 0) < 0) {
+		int ret = ioctl(c->fd, KVM_RUN, 0);
+		if (c->id == 0 && !vm->t.first_exit)
+			vm->t.first_exit = vm_clock_ns();
+		if (ret < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			char why[96];
@@ -315,6 +324,25 @@ static void halt_tick(struct ev_op *op, int res)
 	evloop_timeout(&vm->loop, &vm->halt_op, &vm->halt_ts, HALT_TICK_MS);
 }
 
+static void print_timeline(const struct vm *vm)
+{
+	const struct {
+		const char *name;
+		uint64_t ns;
+	} mark[] = {
+		{"loaded", vm->cfg.loaded_ns},	{"vm-created", vm->t.created},
+		{"first-run", vm->t.first_run}, {"first-exit", vm->t.first_exit},
+		{"init", vm->t.init},		{"stop", vm->t.stop},
+		{"done", vm->t.done},
+	};
+	fprintf(stderr, "vmm: boot-timer: ms since vmm start:");
+	for (size_t i = 0; i < sizeof(mark) / sizeof(mark[0]); i++)
+		if (mark[i].ns)
+			fprintf(stderr, " %s %.1f", mark[i].name,
+				(mark[i].ns - vm->cfg.start_ns) / 1e6);
+	fputc('\n', stderr);
+}
+
 static void print_exit_stats(struct vm *vm)
 {
 	struct exit_stats all;
@@ -360,6 +388,9 @@ int vm_run(struct vm *vm, const struct boot_entry *entry)
 		if (vm->vcpu[i].started)
 			pthread_join(vm->vcpu[i].thread, NULL);
 	console_finish(&vm->console);
+	vm->t.done = vm_clock_ns();
+	if (vm->cfg.boot_timer)
+		print_timeline(vm);
 	if (vm->cfg.exit_stats)
 		print_exit_stats(vm);
 	evloop_destroy(&vm->loop);

@@ -50,6 +50,7 @@ struct vm_config {
 	bool boot_timer;	     /* report the guest's boot-timer writes */
 	bool exit_stats;	     /* print VM exit counts at the end */
 	uint64_t start_ns;	     /* CLOCK_MONOTONIC when the VMM started */
+	uint64_t loaded_ns;	     /* ... when the kernel was in guest RAM */
 };
 
 struct vm {
@@ -70,6 +71,11 @@ struct vm {
 	struct __kernel_timespec halt_ts;
 	bool halt_asked; /* a round of checks was asked on the last tick */
 	struct vcpu vcpu[VM_MAX_CPUS];
+	/* Milestones on vm_clock_ns(), for --boot-timer's timeline; 0 = not
+	 * reached. first_run/first_exit are vCPU 0's. */
+	struct {
+		uint64_t created, first_run, first_exit, init, stop, done;
+	} t;
 	atomic_bool stopping;
 	int exit_status; /* set once, by the first vm_stop */
 	pthread_mutex_t stop_lock;
