@@ -1,0 +1,67 @@
+/* libFuzzer target: the virtqueue walker on rings a hostile guest wrote.
+ * Input: 2 bytes of queue setup (size, features), then up to 64 KiB of the
+ * 1 MiB guest memory: the rings (desc at 0, avail at 0x1000, used at
+ * 0x2000) and whatever buffers and indirect tables the descriptors name.
+ * The rest of guest memory stays zero (the target only ever writes zeros). */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guestmem.h"
+#include "virtq.h"
+
+#define MEM   (1024 * 1024) /* gm_alloc's minimum */
+#define INPUT (64 * 1024)
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct guestmem gm;
+	static struct virtq_chain chain;
+	if (!gm.nregions && gm_alloc(&gm, MEM, false))
+		abort();
+	if (size < 2)
+		return 0;
+	uint8_t *ram = gm.region[0].host;
+	memset(ram, 0, INPUT);
+	memcpy(ram, data + 2, size - 2 < INPUT ? size - 2 : INPUT);
+
+	struct virtq q = {
+		.size = (uint16_t)(1u << (data[0] % 9)), /* 1..256: the rings fit */
+		.desc_gpa = 0,
+		.avail_gpa = 0x1000,
+		.used_gpa = 0x2000,
+		.indirect = data[1] & 1,
+		.event_idx = data[1] & 2,
+		.gm = &gm,
+	};
+	if (virtq_start(&q))
+		abort(); /* a valid setup must start */
+	/* As a device would: pop until empty or broken, pushing each chain. */
+	for (int round = 0; round < 2 * 256 + 1; round++) {
+		int r = virtq_pop(&q, &chain);
+		if (r <= 0)
+			break;
+		if (chain.head >= q.size || chain.n < 1 || chain.n > VIRTQ_MAX_CHAIN ||
+		    chain.nread > chain.n)
+			abort();
+		uint64_t rd = 0, wr = 0;
+		for (int i = 0; i < chain.n; i++) {
+			const struct virtq_buf *b = &chain.buf[i];
+			if (b->len && (b->host < ram || b->host + b->len > ram + MEM))
+				abort(); /* every buffer lies inside guest memory */
+			if (b->writable != (i >= chain.nread))
+				abort(); /* readable first, then writable */
+			*(b->writable ? &wr : &rd) += b->len;
+			if (b->len) /* touch both ends: ASan checks the range */
+				b->host[0] = b->host[b->len - 1] = 0;
+		}
+		if (rd != chain.read_len || wr != chain.write_len)
+			abort();
+		virtq_push(&q, chain.head, (uint32_t)chain.write_len);
+		virtq_should_notify(&q);
+		virtq_set_avail_event(&q);
+	}
+	return 0;
+}
