@@ -1,4 +1,5 @@
-/* libFuzzer target: the virtqueue walker on rings a hostile guest wrote.
+/* libFuzzer target: the virtqueue walker on rings a hostile guest wrote,
+ * and the virtio-blk request parser on every chain it pops.
  * Input: 2 bytes of queue setup (size, features), then up to 64 KiB of the
  * 1 MiB guest memory: the rings (desc at 0, avail at 0x1000, used at
  * 0x2000) and whatever buffers and indirect tables the descriptors name.
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blk_req.h"
 #include "guestmem.h"
 #include "virtq.h"
 
@@ -14,6 +16,32 @@
 #define INPUT (64 * 1024)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define DISK_SECTORS 2048 /* a 1 MiB disk */
+
+/* What the blk device will rely on for a request the parser accepted. */
+static void check_blk(const struct virtq_chain *c, bool read_only)
+{
+	struct blk_req r;
+	int err = blk_req_parse(c, DISK_SECTORS, read_only, &r);
+	if (err == BLK_REQ_ENOSTATUS)
+		return;
+	if (!r.status || r.status != c->buf[c->n - 1].host || !c->buf[c->n - 1].writable)
+		abort();
+	if (err)
+		return;
+	if (r.ndata != c->n - 2 || (r.ndata && r.data != &c->buf[1]))
+		abort();
+	if (r.type <= 1) { /* IN, OUT */
+		if (r.offset % BLK_SECTOR || r.len % BLK_SECTOR ||
+		    r.offset + r.len > DISK_SECTORS * (uint64_t)BLK_SECTOR ||
+		    (r.type == 1 && read_only))
+			abort();
+		for (int i = 0; i < r.ndata; i++)
+			if (r.data[i].writable != (r.type == 0))
+				abort();
+	}
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -59,6 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (rd != chain.read_len || wr != chain.write_len)
 			abort();
+		check_blk(&chain, data[1] & 4);
 		virtq_push(&q, chain.head, (uint32_t)chain.write_len);
 		virtq_should_notify(&q);
 		virtq_set_avail_event(&q);
