@@ -147,6 +147,7 @@ void virtio_mmio_read(void *opaque, uint64_t offset, uint8_t *data, uint32_t len
 	struct virtio_mmio *m = opaque;
 	pthread_mutex_lock(&m->lock);
 	if (offset >= VIRTIO_MMIO_CONFIG) {
+		memset(data, 0, len);
 		if (m->ops->config_read)
 			m->ops->config_read(m->dev, offset - VIRTIO_MMIO_CONFIG, data, len);
 		pthread_mutex_unlock(&m->lock);

@@ -35,6 +35,8 @@ static void usage(FILE *f)
 		"  -m, --mem SIZE       guest memory, e.g. 512M or 2G; no suffix means MiB\n"
 		"                       (default 256M)\n"
 		"      --hugepages      back guest memory with 2 MiB hugepages\n"
+		"  -d, --disk PATH[,ro] a disk image (a file whose size is a multiple of 512)\n"
+		"                       as virtio-blk; repeat for more: /dev/vda, vdb, ...\n"
 		"      --boot-timer     report on stderr when the guest writes %d to port 0x%x\n"
 		"                       (its init started), in ms since vmm started\n"
 		"      --exit-stats     print VM exits by reason and the busiest I/O ports\n"
@@ -89,11 +91,17 @@ static int map_file(const char *what, const char *path, struct mapped *m)
 int cmd_boot(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"kernel", required_argument, NULL, 'k'},  {"initrd", required_argument, NULL, 'i'},
-		{"cmdline", required_argument, NULL, 'c'}, {"cpus", required_argument, NULL, 'p'},
-		{"mem", required_argument, NULL, 'm'},	   {"hugepages", no_argument, NULL, 'H'},
-		{"boot-timer", no_argument, NULL, 'T'},	   {"exit-stats", no_argument, NULL, 'X'},
-		{"help", no_argument, NULL, 'h'},	   {0},
+		{"kernel", required_argument, NULL, 'k'},
+		{"initrd", required_argument, NULL, 'i'},
+		{"cmdline", required_argument, NULL, 'c'},
+		{"cpus", required_argument, NULL, 'p'},
+		{"mem", required_argument, NULL, 'm'},
+		{"hugepages", no_argument, NULL, 'H'},
+		{"disk", required_argument, NULL, 'd'},
+		{"boot-timer", no_argument, NULL, 'T'},
+		{"exit-stats", no_argument, NULL, 'X'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
 	};
 	const char *kernel = NULL, *initrd = NULL, *cmdline = DEFAULT_CMDLINE;
 	uint64_t mem_size = DEFAULT_MEM;
@@ -104,7 +112,9 @@ int cmd_boot(int argc, char **argv)
 				.start_ns = vm_clock_ns()};
 	long n;
 	int c;
-	while ((c = getopt_long(argc, argv, "k:i:c:p:m:h", opts, NULL)) != -1) {
+	static struct disk disks[VM_VIRTIO_SLOTS];
+	int ndisks = 0;
+	while ((c = getopt_long(argc, argv, "k:i:c:p:m:d:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			kernel = optarg;
@@ -140,6 +150,19 @@ int cmd_boot(int argc, char **argv)
 		case 'T':
 			cfg.boot_timer = true;
 			break;
+		case 'd':
+			if (ndisks == VM_VIRTIO_SLOTS) {
+				fprintf(stderr, "vmm boot: --disk: at most %d disks\n",
+					VM_VIRTIO_SLOTS);
+				return 2;
+			}
+			if (disk_parse_spec(optarg, &disks[ndisks]) || !*disks[ndisks].path) {
+				fprintf(stderr, "vmm boot: --disk: '%s' is not PATH or PATH,ro\n",
+					optarg);
+				return 2;
+			}
+			ndisks++;
+			break;
 		case 'X':
 			cfg.exit_stats = true;
 			break;
@@ -168,6 +191,25 @@ int cmd_boot(int argc, char **argv)
 	struct mapped k = {0}, rd = {0};
 	if (map_file("kernel", kernel, &k) || (initrd && map_file("initrd", initrd, &rd)))
 		return 1;
+	for (int i = 0; i < ndisks; i++)
+		if (disk_open(&disks[i]))
+			return 1;
+	cfg.disks = disks;
+	cfg.ndisks = ndisks;
+	/* Announce the virtio-mmio devices on the command line, in slot
+	 * order, which is the order the guest names them in. */
+	static char full_cmdline[4096];
+	size_t used = snprintf(full_cmdline, sizeof(full_cmdline), "%s", cmdline);
+	for (int i = 0; i < ndisks && used < sizeof(full_cmdline); i++)
+		used += snprintf(full_cmdline + used, sizeof(full_cmdline) - used,
+				 " virtio_mmio.device=4K@0x%llx:%d",
+				 (unsigned long long)(VM_VIRTIO_BASE + 0x1000ULL * i),
+				 vm_virtio_irq(i));
+	if (used >= sizeof(full_cmdline)) {
+		fprintf(stderr, "vmm: command line too long\n");
+		return 1;
+	}
+	cmdline = full_cmdline;
 	/* Reject a bad kernel before any KVM work. */
 	struct kernel_image image;
 	const char *bad = x86boot_parse_kernel(k.data, k.len, &image);
@@ -211,5 +253,7 @@ int cmd_boot(int argc, char **argv)
 	}
 	int status = vm_run(&vm, &entry);
 	vm_destroy(&vm);
+	for (int i = 0; i < ndisks; i++)
+		disk_close(&disks[i]);
 	return status;
 }

@@ -64,6 +64,29 @@ void evloop_write(struct evloop *l, struct ev_op *op, int fd, const void *buf, s
 	io_uring_sqe_set_data(sqe, op);
 }
 
+void evloop_readv(struct evloop *l, struct ev_op *op, int fd, const struct iovec *iov, int n,
+		  uint64_t offset)
+{
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_readv(sqe, fd, iov, n, offset);
+	io_uring_sqe_set_data(sqe, op);
+}
+
+void evloop_writev(struct evloop *l, struct ev_op *op, int fd, const struct iovec *iov, int n,
+		   uint64_t offset)
+{
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_writev(sqe, fd, iov, n, offset);
+	io_uring_sqe_set_data(sqe, op);
+}
+
+void evloop_fdatasync(struct evloop *l, struct ev_op *op, int fd)
+{
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
+	io_uring_sqe_set_data(sqe, op);
+}
+
 void evloop_timeout(struct evloop *l, struct ev_op *op, struct __kernel_timespec *ts, unsigned ms)
 {
 	ts->tv_sec = ms / 1000;

@@ -43,6 +43,14 @@ int evloop_init(struct evloop *l, void (*poll)(void *), void *opaque);
 void evloop_read(struct evloop *l, struct ev_op *op, int fd, void *buf, size_t len);
 void evloop_write(struct evloop *l, struct ev_op *op, int fd, const void *buf, size_t len);
 
+/* Queue a readv/writev at offset, or an fdatasync, of fd. The iovecs must
+ * stay valid until complete(). */
+void evloop_readv(struct evloop *l, struct ev_op *op, int fd, const struct iovec *iov, int n,
+		  uint64_t offset);
+void evloop_writev(struct evloop *l, struct ev_op *op, int fd, const struct iovec *iov, int n,
+		   uint64_t offset);
+void evloop_fdatasync(struct evloop *l, struct ev_op *op, int fd);
+
 /* Queue a timer: complete() runs after ms milliseconds with res -ETIME.
  * *ts is the timer's storage and must stay valid until then. */
 void evloop_timeout(struct evloop *l, struct ev_op *op, struct __kernel_timespec *ts, unsigned ms);

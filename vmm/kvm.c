@@ -305,6 +305,24 @@ int kvm_vcpu_create(struct kvm_vm *vm, int id, int ncpus, const struct boot_entr
 	return fd;
 }
 
+int kvm_ioeventfd(struct kvm_vm *vm, uint64_t addr, uint32_t len, uint64_t datamatch, int fd)
+{
+	struct kvm_ioeventfd e = {
+		.datamatch = datamatch,
+		.addr = addr,
+		.len = len,
+		.fd = fd,
+		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
+	};
+	return ioctl(vm->vm_fd, KVM_IOEVENTFD, &e) < 0 ? -errno : 0;
+}
+
+int kvm_irqfd(struct kvm_vm *vm, uint32_t gsi, int fd)
+{
+	struct kvm_irqfd i = {.fd = (uint32_t)fd, .gsi = gsi};
+	return ioctl(vm->vm_fd, KVM_IRQFD, &i) < 0 ? -errno : 0;
+}
+
 int kvm_irq_line(struct kvm_vm *vm, uint32_t irq, int level)
 {
 	struct kvm_irq_level l = {.irq = irq, .level = level};

@@ -38,6 +38,13 @@ int kvm_vcpu_create(struct kvm_vm *vm, int id, int ncpus, const struct boot_entr
  * or -errno. Call from the vCPU's own thread, outside KVM_RUN. */
 int kvm_vcpu_stopped(int fd);
 
+/* Makes a guest write of len bytes equal to datamatch at MMIO address addr
+ * signal eventfd fd instead of exiting to us (a virtqueue notification). */
+int kvm_ioeventfd(struct kvm_vm *vm, uint64_t addr, uint32_t len, uint64_t datamatch, int fd);
+
+/* Makes a write to eventfd fd pulse GSI gsi (an edge interrupt). */
+int kvm_irqfd(struct kvm_vm *vm, uint32_t gsi, int fd);
+
 /* Raises or lowers a GSI on the in-kernel irqchip. */
 int kvm_irq_line(struct kvm_vm *vm, uint32_t irq, int level);
 

@@ -23,6 +23,7 @@
 static const struct bus_ops serial_bus = {serial_read, serial_write};
 static const struct bus_ops i8042_bus = {i8042_read, i8042_write};
 static const struct bus_ops boot_timer_bus = {boot_timer_read, boot_timer_write};
+static const struct bus_ops virtio_bus = {virtio_mmio_read, virtio_mmio_write};
 
 static void serial_out(void *opaque, uint8_t byte)
 {
@@ -116,6 +117,20 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct guestmem *mem, 
 						    &vm->boot_timer)))) {
 		snprintf(why, whylen, "device registration: %s", strerror(-err));
 		goto fail;
+	}
+	for (int i = 0; i < cfg->ndisks; i++) {
+		struct disk *d = &cfg->disks[i];
+		uint64_t base = VM_VIRTIO_BASE + (uint64_t)i * 0x1000;
+		err = bus_register(&vm->mmio, base, VIRTIO_MMIO_SIZE, &virtio_bus,
+				   &d->blk.transport);
+		if (err) {
+			snprintf(why, whylen, "device registration: %s", strerror(-err));
+			goto fail;
+		}
+		err = disk_attach(d, &vm->kvm, &vm->mem, &vm->loop, base, vm_virtio_irq(i), why,
+				  whylen);
+		if (err)
+			goto fail;
 	}
 	vm->t.created = vm_clock_ns();
 	return 0;
@@ -374,6 +389,8 @@ int vm_run(struct vm *vm, const struct boot_entry *entry)
 			    sizeof(vm->siginfo));
 	}
 	console_start(&vm->console);
+	for (int i = 0; i < vm->cfg.ndisks; i++)
+		disk_start(&vm->cfg.disks[i]);
 	start_vcpus(vm, entry);
 	vm->halt_op.complete = halt_tick;
 	evloop_timeout(&vm->loop, &vm->halt_op, &vm->halt_ts, HALT_TICK_MS);

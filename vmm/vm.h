@@ -21,6 +21,7 @@
 #include "boot_timer.h"
 #include "bus.h"
 #include "console.h"
+#include "disk.h"
 #include "evloop.h"
 #include "exitstats.h"
 #include "guestmem.h"
@@ -32,6 +33,17 @@
 #define VM_MAX_CPUS   64
 #define VM_EXIT_ERROR 1
 #define VM_EXIT_CRASH 3
+
+/* virtio-mmio devices: slot i at VM_VIRTIO_BASE + i * 4 KiB (in the gap
+ * below 4 GiB), on an ISA interrupt no legacy device here uses. The
+ * kernel learns of them from virtio_mmio.device= on its command line. */
+#define VM_VIRTIO_BASE	0xd0000000ULL
+#define VM_VIRTIO_SLOTS 10
+static inline int vm_virtio_irq(int slot)
+{
+	static const int irq[VM_VIRTIO_SLOTS] = {5, 6, 7, 9, 10, 11, 12, 13, 14, 15};
+	return irq[slot];
+}
 
 struct vcpu {
 	struct vm *vm;
@@ -49,8 +61,10 @@ struct vm_config {
 	int console_in, console_out; /* the guest's serial console; -1: none */
 	bool boot_timer;	     /* report the guest's boot-timer writes */
 	bool exit_stats;	     /* print VM exit counts at the end */
-	uint64_t start_ns;	     /* CLOCK_MONOTONIC when the VMM started */
-	uint64_t loaded_ns;	     /* ... when the kernel was in guest RAM */
+	struct disk *disks;	     /* opened, in slot order from 0 */
+	int ndisks;
+	uint64_t start_ns;  /* CLOCK_MONOTONIC when the VMM started */
+	uint64_t loaded_ns; /* ... when the kernel was in guest RAM */
 };
 
 struct vm {

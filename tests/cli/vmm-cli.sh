@@ -65,5 +65,20 @@ expect 1 "^vmm: initramfs does not fit in guest memory: give the VM more memory$
 expect 1 "^vmm: command line longer than the kernel accepts$" \
 	"$vmm" boot --kernel "$kernel" --cmdline "$(head -c 3000 /dev/zero | tr '\0' x)"
 
+expect 1 "^vmm: disk $tmp/none.img: No such file or directory$" \
+	"$vmm" boot --kernel "$kernel" --disk "$tmp/none.img"
+head -c 1000 /dev/zero >"$tmp/odd.img"
+mkfifo "$tmp/fifo"
+expect 1 "^vmm: disk $tmp/fifo: not a regular file or block device$" \
+	timeout 5 "$vmm" boot --kernel "$kernel" --disk "$tmp/fifo,ro"
+expect 1 "^vmm: disk $tmp/odd.img: size 1000 is not a positive multiple of 512 bytes$" \
+	"$vmm" boot --kernel "$kernel" --disk "$tmp/odd.img"
+expect 1 "^vmm: disk $tmp/empty: size 0 is not a positive multiple of 512 bytes$" \
+	"$vmm" boot --kernel "$kernel" --disk "$tmp/empty"
+expect 1 "^vmm: disk $tmp: Is a directory$" \
+	"$vmm" boot --kernel "$kernel" --disk "$tmp"
+expect 2 "--disk: '$tmp/odd.img,rw' is not PATH or PATH,ro" \
+	"$vmm" boot --kernel "$kernel" --disk "$tmp/odd.img,rw"
+
 echo "$((n - fails)) passed, $fails failed"
 [ "$fails" = 0 ]

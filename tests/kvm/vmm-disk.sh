@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# virtio-blk through vmm boot --disk: a read-write and a read-only image of
+# random data. The guest sees their sizes, read-only flags and serials,
+# reads back what the host wrote (checksums of the first MiB), and writes
+# at sector 100: the host finds the write in the read-write image and the
+# read-only image unchanged. Then the data-loss check: the guest writes and
+# fsyncs, the host SIGKILLs the VMM at once, and the data is in the image.
+# usage: vmm-disk.sh VMM BZIMAGE INITRAMFS
+set -uo pipefail
+vmm=$1 kernel=$2 initrd=$3
+. "$(dirname "$0")/require-kvm.sh"
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+out=$dir/out err=$dir/err
+base="console=ttyS0 reboot=k,panic_w panic=-1 quiet"
+fail() {
+	echo "--- stdout"; cat "$out"; echo "--- stderr"; cat "$err"
+	echo "FAIL: $*"
+	exit 1
+}
+head -c 16M /dev/urandom >"$dir/rw.img"
+head -c 4M /dev/urandom >"$dir/ro.img"
+md5() { head -c 1M "$1" | md5sum | cut -d' ' -f1; }
+rw_md5=$(md5 "$dir/rw.img") ro_sum=$(md5sum <"$dir/ro.img")
+
+timeout 300 "$vmm" boot --kernel "$kernel" --initrd "$initrd" --cmdline "$base vmmtest=blk" \
+	--disk "$dir/rw.img" --disk "$dir/ro.img,ro" </dev/null >"$out" 2>"$err"
+status=$?
+sed -i 's/\r$//' "$out"
+[ "$status" = 0 ] || fail "vmm exited $status"
+grep -q "^VMM-TEST vda sectors=32768 ro=0 serial=rw.img md5=$rw_md5\$" "$out" ||
+	fail "vda: wrong size, flag, serial or data as the guest sees it"
+grep -q "^VMM-TEST vdb sectors=8192 ro=1 serial=ro.img md5=$(md5 "$dir/ro.img")\$" "$out" ||
+	fail "vdb: wrong size, flag, serial or data as the guest sees it"
+grep -q '^VMM-TEST vda write ok$' "$out" || fail "the guest could not write vda"
+grep -q '^VMM-TEST vdb write refused$' "$out" || fail "the guest wrote to the read-only vdb"
+[ "$(dd if="$dir/rw.img" bs=512 skip=100 count=1 2>/dev/null | head -c 28)" = "written by the guest to vda" ] ||
+	fail "the guest's write is not in the image"
+[ "$(md5sum <"$dir/ro.img")" = "$ro_sum" ] || fail "the read-only image changed"
+[ -s "$err" ] && fail "unexpected stderr"
+echo "PASS: virtio-blk reads, writes, read-only and serial as the host set them"
+
+"$vmm" boot --kernel "$kernel" --initrd "$initrd" --cmdline "$base vmmtest=fsync" \
+	--disk "$dir/rw.img" </dev/null >"$out" 2>"$err" &
+pid=$!
+for _ in $(seq 300); do grep -q 'VMM-TEST fsync done' "$out" && break; sleep 0.2; done
+grep -q 'VMM-TEST fsync done' "$out" || fail "fsync: the guest never got there"
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+[ "$(dd if="$dir/rw.img" bs=512 skip=7 count=1 2>/dev/null | head -c 20)" = "fsynced by the guest" ] ||
+	fail "fsync: data written and fsynced by the guest is not in the image after SIGKILL"
+echo "PASS: data the guest fsynced survives SIGKILL of the VMM"

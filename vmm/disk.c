@@ -1,0 +1,149 @@
+/* disk: a --disk image behind virtio-blk, with its I/O on io_uring. */
+#include "disk.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/virtio_mmio.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
+
+int disk_parse_spec(char *spec, struct disk *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->fd = d->kick_fd = d->irq_fd = -1;
+	d->path = spec;
+	char *opt = strchr(spec, ',');
+	if (!opt)
+		return 0;
+	if (strcmp(opt + 1, "ro"))
+		return -1; /* spec left as it was, for the error message */
+	*opt = '\0';
+	d->read_only = true;
+	return 0;
+}
+
+int disk_open(struct disk *d)
+{
+	const char *path = d->path;
+	bool read_only = d->read_only;
+	/* O_NONBLOCK so a FIFO or a device cannot hang the open; it is
+	 * cleared once the file is known to be a disk. */
+	d->fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+	if (d->fd < 0 || fstat(d->fd, &st) < 0) {
+		fprintf(stderr, "vmm: disk %s: %s%s\n", path, strerror(errno),
+			!read_only && (errno == EACCES || errno == EROFS)
+				? " (add ,ro to use it read-only)"
+				: "");
+		return -1;
+	}
+	if (S_ISBLK(st.st_mode)) {
+		off_t end = lseek(d->fd, 0, SEEK_END);
+		st.st_size = end < 0 ? 0 : end;
+	} else if (!S_ISREG(st.st_mode)) {
+		fprintf(stderr, "vmm: disk %s: not a regular file or block device\n", path);
+		return -1;
+	}
+	fcntl(d->fd, F_SETFL, fcntl(d->fd, F_GETFL) & ~O_NONBLOCK);
+	if (st.st_size == 0 || st.st_size % BLK_SECTOR) {
+		fprintf(stderr, "vmm: disk %s: size %lld is not a positive multiple of 512 bytes\n",
+			path, (long long)st.st_size);
+		return -1;
+	}
+	d->size = st.st_size;
+	return 0;
+}
+
+static void op_done(struct ev_op *op, int res)
+{
+	struct disk_op *o = container_of(op, struct disk_op, op);
+	virtio_blk_complete(&o->disk->blk, o->slot, res);
+}
+
+static int io_rw(struct blk_io *io, struct virtio_blk *b, int slot, bool write,
+		 const struct iovec *iov, int iovcnt, uint64_t offset)
+{
+	struct disk *d = container_of(io, struct disk, io);
+	(void)b;
+	if (write)
+		evloop_writev(d->loop, &d->ops[slot].op, d->fd, iov, iovcnt, offset);
+	else
+		evloop_readv(d->loop, &d->ops[slot].op, d->fd, iov, iovcnt, offset);
+	return 0;
+}
+
+static int io_flush(struct blk_io *io, struct virtio_blk *b, int slot)
+{
+	struct disk *d = container_of(io, struct disk, io);
+	(void)b;
+	evloop_fdatasync(d->loop, &d->ops[slot].op, d->fd);
+	return 0;
+}
+
+static void raise_irq(void *opaque)
+{
+	struct disk *d = opaque;
+	uint64_t one = 1;
+	/* Never blocks: an eventfd write only fails on counter overflow. */
+	while (write(d->irq_fd, &one, sizeof(one)) < 0 && errno == EINTR)
+		;
+}
+
+static void arm_kick(struct disk *d);
+
+static void kicked(struct ev_op *op, int res)
+{
+	struct disk *d = container_of(op, struct disk, kick_op);
+	(void)res;
+	virtio_blk_process(&d->blk);
+	arm_kick(d);
+}
+
+static void arm_kick(struct disk *d)
+{
+	evloop_read(d->loop, &d->kick_op, d->kick_fd, &d->kick_buf, sizeof(d->kick_buf));
+}
+
+int disk_attach(struct disk *d, struct kvm_vm *kvm, const struct guestmem *gm, struct evloop *loop,
+		uint64_t base, int gsi, char *why, size_t whylen)
+{
+	d->loop = loop;
+	d->io = (struct blk_io){io_rw, io_flush};
+	for (int i = 0; i < VIRTIO_BLK_QUEUE_SIZE; i++)
+		d->ops[i] = (struct disk_op){{op_done}, d, i};
+	d->kick_op.complete = kicked;
+	/* The serial number the guest sees (GET_ID): the image's name. */
+	const char *name = strrchr(d->path, '/');
+	virtio_blk_init(&d->blk, d->size, d->read_only, name ? name + 1 : d->path, gm, &d->io,
+			raise_irq, d);
+	d->kick_fd = eventfd(0, EFD_CLOEXEC);
+	d->irq_fd = eventfd(0, EFD_CLOEXEC);
+	int err = d->kick_fd < 0 || d->irq_fd < 0 ? -errno : 0;
+	if (!err)
+		err = kvm_ioeventfd(kvm, base + VIRTIO_MMIO_QUEUE_NOTIFY, 4, 0, d->kick_fd);
+	if (!err)
+		err = kvm_irqfd(kvm, gsi, d->irq_fd);
+	if (err)
+		snprintf(why, whylen, "disk %s: eventfds: %s", d->path, strerror(-err));
+	return err;
+}
+
+void disk_start(struct disk *d)
+{
+	arm_kick(d);
+}
+
+void disk_close(struct disk *d)
+{
+	int *fds[] = {&d->fd, &d->kick_fd, &d->irq_fd};
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}

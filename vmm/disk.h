@@ -1,0 +1,59 @@
+/*
+ * disk: one `--disk PATH[,ro]`: the image file, its virtio-blk device on
+ * virtio-mmio, and the host side of it: requests carried out with io_uring
+ * on the event loop (readv/writev at the request's offset, FLUSH as
+ * fdatasync, as many in flight as the queue holds), the queue kick as a
+ * KVM ioeventfd and the interrupt as a KVM irqfd, both owned by the loop,
+ * so a vCPU never waits for the disk.
+ */
+#ifndef VMM_DISK_H
+#define VMM_DISK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "evloop.h"
+#include "kvm.h"
+#include "virtio_blk.h"
+
+struct disk;
+
+struct disk_op {
+	struct ev_op op;
+	struct disk *disk;
+	int slot;
+};
+
+struct disk {
+	const char *path;
+	bool read_only;
+	int fd;
+	uint64_t size;
+	struct virtio_blk blk;
+	struct blk_io io;
+	struct evloop *loop;
+	int kick_fd, irq_fd;
+	uint64_t kick_buf;
+	struct ev_op kick_op;
+	struct disk_op ops[VIRTIO_BLK_QUEUE_SIZE];
+};
+
+/* Opens d->path (read-only with d->read_only) and checks its size. Before
+ * any KVM work; on failure prints one line and returns -1. */
+int disk_open(struct disk *d);
+
+/* Parses "PATH[,ro]" into *d's path and read_only. Returns 0 or -1 (the
+ * option is not one it knows). spec must outlive d. */
+int disk_parse_spec(char *spec, struct disk *d);
+
+/* Creates the device at MMIO base with interrupt gsi, wires the ioeventfd
+ * and irqfd. On failure writes why and returns -errno. */
+int disk_attach(struct disk *d, struct kvm_vm *kvm, const struct guestmem *gm, struct evloop *loop,
+		uint64_t base, int gsi, char *why, size_t whylen);
+
+/* Loop thread: starts listening for queue kicks. */
+void disk_start(struct disk *d);
+
+void disk_close(struct disk *d);
+
+#endif
