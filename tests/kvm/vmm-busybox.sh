@@ -9,21 +9,14 @@
 set -uo pipefail
 vmm=$1 bzimage=$2 vmlinux=$3 initrd=$4
 . "$(dirname "$0")/require-kvm.sh"
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-out=$dir/out err=$dir/err
-base="console=ttyS0 reboot=k,panic_w panic=-1 vmm_boot_timer=1"
-fail() {
-	echo "--- stdout"; cat "$out"; echo "--- stderr"; cat "$err"
-	echo "FAIL: $*"
-	exit 1
-}
+. "$(dirname "$0")/guest-run.sh"
+base="$base vmm_boot_timer=1"
 # boot KERNEL VMMTEST [vmm options...] < stdin: runs vmm, sets $status.
 boot() {
 	local kernel=$1 test=$2
 	shift 2
 	timeout 300 "$vmm" boot --kernel "$kernel" --initrd "$initrd" \
-		--cmdline "$base quiet vmmtest=$test" "$@" >"$out" 2>"$err"
+		--cmdline "$base vmmtest=$test" "$@" >"$out" 2>"$err"
 	status=$?
 	sed -i 's/\r$//' "$out" # the guest tty's CR LF
 }
@@ -65,7 +58,7 @@ grep -q 'Kernel panic - not syncing' "$out" || fail "panic: the guest did not pa
 [ "$(cat "$err")" = "vmm: guest kernel panicked" ] || fail "panic: stderr is not the one clear line"
 echo "PASS: a guest panic ends with status 3 and one line"
 
-timeout 300 "$vmm" boot --kernel "$bzimage" --initrd "$initrd" --cmdline "$base quiet vmmtest=wait" \
+timeout 300 "$vmm" boot --kernel "$bzimage" --initrd "$initrd" --cmdline "$base vmmtest=wait" \
 	</dev/null >"$out" 2>"$err" &
 pid=$!
 for _ in $(seq 300); do grep -q 'VMM-TEST waiting' "$out" && break; sleep 1; done

@@ -9,15 +9,7 @@
 set -uo pipefail
 vmm=$1 kernel=$2 initrd=$3
 . "$(dirname "$0")/require-kvm.sh"
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-out=$dir/out err=$dir/err
-base="console=ttyS0 reboot=k,panic_w panic=-1 quiet"
-fail() {
-	echo "--- stdout"; cat "$out"; echo "--- stderr"; cat "$err"
-	echo "FAIL: $*"
-	exit 1
-}
+. "$(dirname "$0")/guest-run.sh"
 head -c 16M /dev/urandom >"$dir/rw.img"
 head -c 4M /dev/urandom >"$dir/ro.img"
 md5() { head -c 1M "$1" | md5sum | cut -d' ' -f1; }
