@@ -3,7 +3,9 @@
 # random data. The guest sees their sizes, read-only flags and serials,
 # reads back what the host wrote (checksums of the first MiB), and writes
 # at sector 100: the host finds the write in the read-write image and the
-# read-only image unchanged. Then the data-loss check: the guest writes and
+# read-only image unchanged. The guest makes an ext4 file system on a disk
+# and fills it; the host checks it with e2fsck -fn and reads the files with
+# debugfs. Then the data-loss check: the guest writes and
 # fsyncs, the host SIGKILLs the VMM at once, and the data is in the image.
 # usage: vmm-disk.sh VMM BZIMAGE INITRAMFS
 set -uo pipefail
@@ -31,6 +33,19 @@ grep -q '^VMM-TEST vdb write refused$' "$out" || fail "the guest wrote to the re
 [ "$(md5sum <"$dir/ro.img")" = "$ro_sum" ] || fail "the read-only image changed"
 [ -s "$err" ] && fail "unexpected stderr"
 echo "PASS: virtio-blk reads, writes, read-only and serial as the host set them"
+
+head -c 64M /dev/zero >"$dir/fs.img"
+timeout 300 "$vmm" boot --kernel "$kernel" --initrd "$initrd" --cmdline "$base vmmtest=ext4" \
+	--disk "$dir/fs.img" </dev/null >"$out" 2>"$err"
+status=$?
+[ "$status" = 0 ] || fail "ext4: vmm exited $status"
+grep -q 'VMM-TEST ext4 done' "$out" || fail "ext4: the guest could not make and fill the file system"
+e2fsck -fn "$dir/fs.img" >"$dir/fsck" 2>&1 || { cat "$dir/fsck"; fail "ext4: e2fsck -fn finds errors"; }
+[ "$(debugfs -R 'cat /hello.txt' "$dir/fs.img" 2>/dev/null)" = "hello from the guest" ] ||
+	fail "ext4: /hello.txt does not read back on the host"
+[ "$(debugfs -R 'cat /dir/numbers' "$dir/fs.img" 2>/dev/null | md5sum)" = "$(seq 1 100000 | md5sum)" ] ||
+	fail "ext4: /dir/numbers does not read back on the host"
+echo "PASS: an ext4 file system made in the guest is clean on the host and holds its files"
 
 "$vmm" boot --kernel "$kernel" --initrd "$initrd" --cmdline "$base vmmtest=fsync" \
 	--disk "$dir/rw.img" </dev/null >"$out" 2>"$err" &
