@@ -22,7 +22,34 @@ static int check_data(const struct blk_req *r, bool writable)
 	return BLK_REQ_OK;
 }
 
-int blk_req_parse(const struct virtq_chain *c, uint64_t capacity, bool read_only, struct blk_req *r)
+/* The one segment of a DISCARD or WRITE_ZEROES (5.2.6.2). */
+static int parse_segment(struct blk_req *r, uint64_t capacity, unsigned flags)
+{
+	bool wz = r->type == VIRTIO_BLK_T_WRITE_ZEROES;
+	if (!(flags & (wz ? BLK_REQ_WRITE_ZEROES : BLK_REQ_DISCARD)))
+		return BLK_REQ_EUNSUPP;
+	int err = check_data(r, false);
+	if (err)
+		return err;
+	if (flags & BLK_REQ_RO)
+		return BLK_REQ_ERO;
+	struct virtio_blk_discard_write_zeroes seg;
+	if (r->ndata != 1 || r->data[0].len != sizeof(seg))
+		return BLK_REQ_ESEGMENT;
+	memcpy(&seg, r->data[0].host, sizeof(seg));
+	/* Only WRITE_ZEROES has a flag, and it is UNMAP. */
+	if (seg.flags & ~(wz ? VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP : 0u))
+		return BLK_REQ_EUNSUPP;
+	r->sector = seg.sector;
+	r->len = (uint64_t)seg.num_sectors * BLK_SECTOR;
+	r->unmap = seg.flags & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP;
+	if (!in_range(r->sector, r->len, capacity))
+		return BLK_REQ_ERANGE;
+	r->offset = r->sector * BLK_SECTOR;
+	return BLK_REQ_OK;
+}
+
+int blk_req_parse(const struct virtq_chain *c, uint64_t capacity, unsigned flags, struct blk_req *r)
 {
 	memset(r, 0, sizeof(*r));
 	if (c->n < 2)
@@ -50,7 +77,7 @@ int blk_req_parse(const struct virtq_chain *c, uint64_t capacity, bool read_only
 		int err = check_data(r, !out);
 		if (err)
 			return err;
-		if (out && read_only)
+		if (out && (flags & BLK_REQ_RO))
 			return BLK_REQ_ERO;
 		if (r->len % BLK_SECTOR)
 			return BLK_REQ_EALIGN;
@@ -63,6 +90,9 @@ int blk_req_parse(const struct virtq_chain *c, uint64_t capacity, bool read_only
 		return BLK_REQ_OK; /* no data; the sector is ignored (5.2.6.2) */
 	case VIRTIO_BLK_T_GET_ID:
 		return check_data(r, true);
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		return parse_segment(r, capacity, flags);
 	default:
 		return BLK_REQ_EUNSUPP;
 	}
@@ -86,6 +116,7 @@ const char *blk_req_strerror(int err)
 		[BLK_REQ_EALIGN] = "data length is not a whole number of sectors",
 		[BLK_REQ_ERANGE] = "sectors past the end of the disk",
 		[BLK_REQ_ERO] = "write to a read-only disk",
+		[BLK_REQ_ESEGMENT] = "discard or write-zeroes data is not one 16-byte segment",
 	};
 	return err >= 0 && err < BLK_REQ_ERROR_COUNT ? msg[err] : "unknown blk request error";
 }

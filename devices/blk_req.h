@@ -29,7 +29,15 @@ enum blk_req_error {
 	BLK_REQ_EALIGN,	   /* data length not a whole number of sectors */
 	BLK_REQ_ERANGE,	   /* sectors past the end of the disk */
 	BLK_REQ_ERO,	   /* a write to a read-only disk */
+	BLK_REQ_ESEGMENT,  /* DISCARD/WRITE_ZEROES data is not one 16-byte segment */
 	BLK_REQ_ERROR_COUNT,
+};
+
+/* What the disk allows, for blk_req_parse. */
+enum {
+	BLK_REQ_RO = 1,		  /* read-only: OUT, DISCARD, WRITE_ZEROES refused */
+	BLK_REQ_DISCARD = 2,	  /* DISCARD offered (VIRTIO_BLK_F_DISCARD) */
+	BLK_REQ_WRITE_ZEROES = 4, /* WRITE_ZEROES offered */
 };
 
 struct blk_req {
@@ -38,16 +46,20 @@ struct blk_req {
 	uint64_t offset; /* sector * 512: the byte offset in the image */
 	const struct virtq_buf *data;
 	int ndata;	 /* data buffers, from c->buf[1] */
-	uint64_t len;	 /* their total length */
+	uint64_t len;	 /* their total length; for DISCARD and WRITE_ZEROES,
+			  * the length of the range the segment names */
+	bool unmap;	 /* WRITE_ZEROES may deallocate */
 	uint8_t *status; /* where the status goes; NULL with BLK_REQ_ENOSTATUS */
 };
 
 /*
- * Parses chain c for a disk of capacity sectors. Returns BLK_REQ_OK with
- * *r filled, or an error; except for BLK_REQ_ENOSTATUS, r->status is then
- * valid and the request is answered with blk_req_status(err).
+ * Parses chain c for a disk of capacity sectors that allows what flags
+ * (BLK_REQ_*) say. Returns BLK_REQ_OK with *r filled, or an error; except
+ * for BLK_REQ_ENOSTATUS, r->status is then valid and the request is
+ * answered with blk_req_status(err). DISCARD and WRITE_ZEROES take one
+ * segment (we offer max_*_seg = 1) and put its range in sector/offset/len.
  */
-int blk_req_parse(const struct virtq_chain *c, uint64_t capacity, bool read_only,
+int blk_req_parse(const struct virtq_chain *c, uint64_t capacity, unsigned flags,
 		  struct blk_req *r);
 
 /* The VIRTIO_BLK_S_* status that answers a parse error. */

@@ -21,10 +21,18 @@ static struct virtio_blk *of(void *dev)
 static void config_read(void *dev, uint32_t offset, uint8_t *data, uint32_t len)
 {
 	struct virtio_blk *b = of(dev);
+	uint32_t max_sectors = b->capacity < UINT32_MAX ? (uint32_t)b->capacity : UINT32_MAX;
 	struct virtio_blk_config c = {
 		.capacity = b->capacity,
 		.seg_max = VIRTIO_BLK_SEG_MAX,
 		.blk_size = BLK_SECTOR,
+		/* One segment per request, as large as the disk. */
+		.max_discard_sectors = max_sectors,
+		.max_discard_seg = 1,
+		.discard_sector_alignment = 1,
+		.max_write_zeroes_sectors = max_sectors,
+		.max_write_zeroes_seg = 1,
+		.write_zeroes_may_unmap = 1,
 	};
 	if (offset < sizeof(c))
 		memcpy(data, (uint8_t *)&c + offset,
@@ -63,17 +71,22 @@ static const struct virtio_dev_ops blk_ops = {
 	.irq = irq,
 };
 
-void virtio_blk_init(struct virtio_blk *b, uint64_t size, bool read_only, const char *id,
+void virtio_blk_init(struct virtio_blk *b, uint64_t size, unsigned allow, const char *id,
 		     const struct guestmem *gm, struct blk_io *io, void (*irq_fn)(void *),
 		     void *opaque)
 {
 	memset(b, 0, sizeof(*b));
-	uint64_t features = FEATURES | (read_only ? 1ULL << VIRTIO_BLK_F_RO : 0);
+	uint64_t features = FEATURES;
+	if (allow & BLK_REQ_RO)
+		features |= 1ULL << VIRTIO_BLK_F_RO;
+	else
+		features |= (allow & BLK_REQ_DISCARD ? 1ULL << VIRTIO_BLK_F_DISCARD : 0) |
+			    (allow & BLK_REQ_WRITE_ZEROES ? 1ULL << VIRTIO_BLK_F_WRITE_ZEROES : 0);
 	virtio_mmio_init(&b->transport, VIRTIO_ID_BLOCK, features, 1, VIRTIO_BLK_QUEUE_SIZE, gm,
 			 &blk_ops, b);
 	b->io = io;
 	b->capacity = size / BLK_SECTOR;
-	b->read_only = read_only;
+	b->allow = allow & BLK_REQ_RO ? BLK_REQ_RO : allow;
 	/* The spec's ID is zero-padded, and not terminated when full. */
 	size_t idlen = strnlen(id, sizeof(b->id));
 	memcpy(b->id, id, idlen);
@@ -111,8 +124,8 @@ static bool start(struct virtio_blk *b, struct virtq *q, const struct blk_req *r
 	if (r->type == VIRTIO_BLK_T_GET_ID) {
 		written = write_id(b, r);
 		status = VIRTIO_BLK_S_OK;
-	} else if ((r->type == VIRTIO_BLK_T_IN || r->type == VIRTIO_BLK_T_OUT) && r->len == 0) {
-		status = VIRTIO_BLK_S_OK;
+	} else if (r->type != VIRTIO_BLK_T_FLUSH && r->len == 0) {
+		status = VIRTIO_BLK_S_OK; /* nothing to move, zero or punch */
 	} else if (r->ndata <= VIRTIO_BLK_SEG_MAX) {
 		int i = alloc_slot(b);
 		struct blk_slot *s = &b->slot[i];
@@ -121,6 +134,10 @@ static bool start(struct virtio_blk *b, struct virtq *q, const struct blk_req *r
 		int err;
 		if (r->type == VIRTIO_BLK_T_FLUSH) {
 			err = b->io->flush(b->io, b, i);
+		} else if (r->type == VIRTIO_BLK_T_DISCARD ||
+			   r->type == VIRTIO_BLK_T_WRITE_ZEROES) {
+			bool punch = r->type == VIRTIO_BLK_T_DISCARD || r->unmap;
+			err = b->io->discard(b->io, b, i, r->offset, r->len, punch);
 		} else {
 			for (int k = 0; k < r->ndata; k++)
 				s->iov[k] = (struct iovec){r->data[k].host, r->data[k].len};
@@ -168,7 +185,7 @@ void virtio_blk_process(struct virtio_blk *b)
 			break;
 		}
 		struct blk_req req;
-		int err = blk_req_parse(&b->chain, b->capacity, b->read_only, &req);
+		int err = blk_req_parse(&b->chain, b->capacity, b->allow, &req);
 		if (err == BLK_REQ_ENOSTATUS) {
 			virtq_push(q, b->chain.head, 0); /* nothing to answer with */
 			pushed = true;

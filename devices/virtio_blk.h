@@ -42,13 +42,17 @@ struct blk_io {
 	int (*rw)(struct blk_io *io, struct virtio_blk *dev, int slot, bool write,
 		  const struct iovec *iov, int iovcnt, uint64_t offset);
 	int (*flush)(struct blk_io *io, struct virtio_blk *dev, int slot);
+	/* Deallocate (punch) or zero [offset, offset + len); the result on
+	 * success is 0. Only called for what virtio_blk_init was allowed. */
+	int (*discard)(struct blk_io *io, struct virtio_blk *dev, int slot, uint64_t offset,
+		       uint64_t len, bool punch);
 };
 
 struct virtio_blk {
 	struct virtio_mmio transport;
 	struct blk_io *io;
-	uint64_t capacity; /* in 512-byte sectors */
-	bool read_only;
+	uint64_t capacity;     /* in 512-byte sectors */
+	unsigned allow;	       /* BLK_REQ_RO, BLK_REQ_DISCARD, BLK_REQ_WRITE_ZEROES */
 	char id[BLK_ID_BYTES]; /* GET_ID answer: not NUL-terminated when full */
 	bool active;
 	bool broken; /* the queue was malformed: waiting for a reset */
@@ -61,8 +65,10 @@ struct virtio_blk {
 	void *opaque;
 };
 
-/* Sets up the device for a disk of size bytes (a multiple of 512). */
-void virtio_blk_init(struct virtio_blk *b, uint64_t size, bool read_only, const char *id,
+/* Sets up the device for a disk of size bytes (a multiple of 512) that
+ * allows what allow (BLK_REQ_*) says: read-only, DISCARD, WRITE_ZEROES.
+ * WRITE_ZEROES without UNMAP needs a backend that can zero a range. */
+void virtio_blk_init(struct virtio_blk *b, uint64_t size, unsigned allow, const char *id,
 		     const struct guestmem *gm, struct blk_io *io, void (*irq)(void *),
 		     void *opaque);
 

@@ -23,7 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void check_blk(const struct virtq_chain *c, bool read_only)
 {
 	struct blk_req r;
-	int err = blk_req_parse(c, DISK_SECTORS, read_only, &r);
+	unsigned allow = read_only ? BLK_REQ_RO : BLK_REQ_DISCARD | BLK_REQ_WRITE_ZEROES;
+	int err = blk_req_parse(c, DISK_SECTORS, allow, &r);
 	if (err == BLK_REQ_ENOSTATUS)
 		return;
 	if (!r.status || r.status != c->buf[c->n - 1].host || !c->buf[c->n - 1].writable)
@@ -32,6 +33,10 @@ static void check_blk(const struct virtq_chain *c, bool read_only)
 		return;
 	if (r.ndata != c->n - 2 || (r.ndata && r.data != &c->buf[1]))
 		abort();
+	if (r.type == 11 || r.type == 13) { /* DISCARD, WRITE_ZEROES */
+		if (read_only || r.offset + r.len > DISK_SECTORS * (uint64_t)BLK_SECTOR)
+			abort();
+	}
 	if (r.type <= 1) { /* IN, OUT */
 		if (r.offset % BLK_SECTOR || r.len % BLK_SECTOR ||
 		    r.offset + r.len > DISK_SECTORS * (uint64_t)BLK_SECTOR ||

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <linux/virtio_mmio.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +26,21 @@ int disk_parse_spec(char *spec, struct disk *d)
 	*opt = '\0';
 	d->read_only = true;
 	return 0;
+}
+
+/* What fallocate can do on this file, tried on a range past its end
+ * (KEEP_SIZE: nothing changes): DISCARD needs hole punching; WRITE_ZEROES
+ * (which may be asked without deallocating) needs zeroing a range too. */
+static unsigned probe(int fd, uint64_t size)
+{
+	const int keep = FALLOC_FL_KEEP_SIZE;
+	unsigned allow = 0;
+	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | keep, size, BLK_SECTOR) == 0) {
+		allow |= BLK_REQ_DISCARD;
+		if (fallocate(fd, FALLOC_FL_ZERO_RANGE | keep, size, BLK_SECTOR) == 0)
+			allow |= BLK_REQ_WRITE_ZEROES;
+	}
+	return allow;
 }
 
 int disk_open(struct disk *d)
@@ -56,6 +72,7 @@ int disk_open(struct disk *d)
 		return -1;
 	}
 	d->size = st.st_size;
+	d->allow = read_only ? BLK_REQ_RO : probe(d->fd, d->size);
 	return 0;
 }
 
@@ -82,6 +99,16 @@ static int io_flush(struct blk_io *io, struct virtio_blk *b, int slot)
 	struct disk *d = container_of(io, struct disk, io);
 	(void)b;
 	evloop_fdatasync(d->loop, &d->ops[slot].op, d->fd);
+	return 0;
+}
+
+static int io_discard(struct blk_io *io, struct virtio_blk *b, int slot, uint64_t offset,
+		      uint64_t len, bool punch)
+{
+	struct disk *d = container_of(io, struct disk, io);
+	(void)b;
+	int mode = FALLOC_FL_KEEP_SIZE | (punch ? FALLOC_FL_PUNCH_HOLE : FALLOC_FL_ZERO_RANGE);
+	evloop_fallocate(d->loop, &d->ops[slot].op, d->fd, mode, offset, len);
 	return 0;
 }
 
@@ -113,13 +140,13 @@ int disk_attach(struct disk *d, struct kvm_vm *kvm, const struct guestmem *gm, s
 		uint64_t base, int gsi, char *why, size_t whylen)
 {
 	d->loop = loop;
-	d->io = (struct blk_io){io_rw, io_flush};
+	d->io = (struct blk_io){io_rw, io_flush, io_discard};
 	for (int i = 0; i < VIRTIO_BLK_QUEUE_SIZE; i++)
 		d->ops[i] = (struct disk_op){{op_done}, d, i};
 	d->kick_op.complete = kicked;
 	/* The serial number the guest sees (GET_ID): the image's name. */
 	const char *name = strrchr(d->path, '/');
-	virtio_blk_init(&d->blk, d->size, d->read_only, name ? name + 1 : d->path, gm, &d->io,
+	virtio_blk_init(&d->blk, d->size, d->allow, name ? name + 1 : d->path, gm, &d->io,
 			raise_irq, d);
 	d->kick_fd = eventfd(0, EFD_CLOEXEC);
 	d->irq_fd = eventfd(0, EFD_CLOEXEC);

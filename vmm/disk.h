@@ -2,7 +2,8 @@
  * disk: one `--disk PATH[,ro]`: the image file, its virtio-blk device on
  * virtio-mmio, and the host side of it: requests carried out with io_uring
  * on the event loop (readv/writev at the request's offset, FLUSH as
- * fdatasync, as many in flight as the queue holds), the queue kick as a
+ * fdatasync, DISCARD and WRITE_ZEROES as fallocate where the file system
+ * can punch holes or zero ranges, as many in flight as the queue holds), the queue kick as a
  * KVM ioeventfd and the interrupt as a KVM irqfd, both owned by the loop,
  * so a vCPU never waits for the disk.
  */
@@ -29,6 +30,7 @@ struct disk {
 	bool read_only;
 	int fd;
 	uint64_t size;
+	unsigned allow; /* BLK_REQ_*: read-only, or what the file can punch/zero */
 	struct virtio_blk blk;
 	struct blk_io io;
 	struct evloop *loop;

@@ -87,6 +87,14 @@ void evloop_fdatasync(struct evloop *l, struct ev_op *op, int fd)
 	io_uring_sqe_set_data(sqe, op);
 }
 
+void evloop_fallocate(struct evloop *l, struct ev_op *op, int fd, int mode, uint64_t offset,
+		      uint64_t len)
+{
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_fallocate(sqe, fd, mode, offset, len);
+	io_uring_sqe_set_data(sqe, op);
+}
+
 void evloop_timeout(struct evloop *l, struct ev_op *op, struct __kernel_timespec *ts, unsigned ms)
 {
 	ts->tv_sec = ms / 1000;

@@ -50,6 +50,8 @@ void evloop_readv(struct evloop *l, struct ev_op *op, int fd, const struct iovec
 void evloop_writev(struct evloop *l, struct ev_op *op, int fd, const struct iovec *iov, int n,
 		   uint64_t offset);
 void evloop_fdatasync(struct evloop *l, struct ev_op *op, int fd);
+void evloop_fallocate(struct evloop *l, struct ev_op *op, int fd, int mode, uint64_t offset,
+		      uint64_t len);
 
 /* Queue a timer: complete() runs after ms milliseconds with res -ETIME.
  * *ts is the timer's storage and must stay valid until then. */

@@ -47,6 +47,22 @@ e2fsck -fn "$dir/fs.img" >"$dir/fsck" 2>&1 || { cat "$dir/fsck"; fail "ext4: e2f
 	fail "ext4: /dir/numbers does not read back on the host"
 echo "PASS: an ext4 file system made in the guest is clean on the host and holds its files"
 
+# DISCARD punches a hole where the file system allows (tmpfs and ext4 do).
+head -c 16M /dev/urandom >"$dir/discard.img"
+before=$(stat -c %b "$dir/discard.img")
+timeout 300 "$vmm" boot --kernel "$kernel" --initrd "$initrd" --cmdline "$base vmmtest=discard" \
+	--disk "$dir/discard.img" </dev/null >"$out" 2>"$err"
+status=$?
+[ "$status" = 0 ] || fail "discard: vmm exited $status"
+grep -q 'VMM-TEST discard ok' "$out" || fail "discard: blkdiscard failed in the guest"
+after=$(stat -c %b "$dir/discard.img")
+[ $(((before - after) * $(stat -c %B "$dir/discard.img"))) -ge $((4 << 20)) ] ||
+	fail "discard: the image did not shrink by 4 MiB ($before -> $after blocks)"
+dd if="$dir/discard.img" bs=1M skip=1 count=4 2>/dev/null | cmp -s - /dev/zero -n $((4 << 20)) ||
+	fail "discard: the discarded range does not read as zeros"
+[ "$(stat -c %s "$dir/discard.img")" = $((16 << 20)) ] || fail "discard: the image changed size"
+echo "PASS: DISCARD punches a hole in the image"
+
 "$vmm" boot --kernel "$kernel" --initrd "$initrd" --cmdline "$base vmmtest=fsync" \
 	--disk "$dir/rw.img" </dev/null >"$out" 2>"$err" &
 pid=$!

@@ -104,6 +104,32 @@ START_TEST(malformed_layouts)
 }
 END_TEST
 
+START_TEST(discard_and_write_zeroes_segments)
+{
+	const unsigned both = BLK_REQ_DISCARD | BLK_REQ_WRITE_ZEROES;
+	struct virtio_blk_discard_write_zeroes seg = {.sector = 10, .num_sectors = 20};
+	chain(VIRTIO_BLK_T_DISCARD, 0, 1, sizeof(seg), false);
+	memcpy(data[0], &seg, sizeof(seg));
+	ck_assert_int_eq(blk_req_parse(&c, 30, both, &r), BLK_REQ_OK);
+	ck_assert_uint_eq(r.offset, 10 * 512);
+	ck_assert_uint_eq(r.len, 20 * 512);
+	ck_assert_int_eq(blk_req_parse(&c, 29, both, &r), BLK_REQ_ERANGE);
+	ck_assert_int_eq(blk_req_parse(&c, 30, BLK_REQ_WRITE_ZEROES, &r), BLK_REQ_EUNSUPP);
+	ck_assert_int_eq(blk_req_parse(&c, 30, both | BLK_REQ_RO, &r), BLK_REQ_ERO);
+	seg.flags = VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP; /* not a DISCARD flag */
+	memcpy(data[0], &seg, sizeof(seg));
+	ck_assert_int_eq(blk_req_parse(&c, 30, both, &r), BLK_REQ_EUNSUPP);
+	hdr.type = VIRTIO_BLK_T_WRITE_ZEROES;
+	ck_assert_int_eq(blk_req_parse(&c, 30, both, &r), BLK_REQ_OK);
+	ck_assert(r.unmap);
+	/* Two segments (we offer one), or a segment in a writable buffer. */
+	chain(VIRTIO_BLK_T_DISCARD, 0, 1, 2 * sizeof(seg), false);
+	ck_assert_int_eq(blk_req_parse(&c, 30, both, &r), BLK_REQ_ESEGMENT);
+	chain(VIRTIO_BLK_T_DISCARD, 0, 1, sizeof(seg), true);
+	ck_assert_int_eq(blk_req_parse(&c, 30, both, &r), BLK_REQ_EDIR);
+}
+END_TEST
+
 START_TEST(every_error_has_its_own_message)
 {
 	for (int i = 0; i < BLK_REQ_ERROR_COUNT; i++)
@@ -123,6 +149,7 @@ int main(void)
 	tcase_add_test(tc, direction_checks);
 	tcase_add_test(tc, flush_and_unsupported);
 	tcase_add_test(tc, malformed_layouts);
+	tcase_add_test(tc, discard_and_write_zeroes_segments);
 	tcase_add_test(tc, every_error_has_its_own_message);
 	suite_add_tcase(s, tc);
 	return check_run(s);

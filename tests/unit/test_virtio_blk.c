@@ -30,7 +30,8 @@ static struct {
 	bool write, flush, pending;
 	const struct iovec *iov;
 	int iovcnt;
-	uint64_t offset;
+	uint64_t offset, discard_len;
+	bool punch;
 } op;
 static int fail_start;
 
@@ -40,7 +41,12 @@ static int io_rw(struct blk_io *io, struct virtio_blk *dev, int slot, bool write
 	(void)io, (void)dev;
 	if (fail_start)
 		return -EIO;
-	op = (typeof(op)){slot, write, false, true, iov, iovcnt, offset};
+	op = (typeof(op)){.slot = slot,
+			  .write = write,
+			  .pending = true,
+			  .iov = iov,
+			  .iovcnt = iovcnt,
+			  .offset = offset};
 	return 0;
 }
 
@@ -51,7 +57,17 @@ static int io_flush(struct blk_io *io, struct virtio_blk *dev, int slot)
 	return 0;
 }
 
-static struct blk_io io = {io_rw, io_flush};
+static int io_discard(struct blk_io *io, struct virtio_blk *dev, int slot, uint64_t offset,
+		      uint64_t len, bool punch)
+{
+	(void)io, (void)dev;
+	op = (typeof(op)){.slot = slot, .pending = true, .offset = offset};
+	op.discard_len = len;
+	op.punch = punch;
+	return 0;
+}
+
+static struct blk_io io = {io_rw, io_flush, io_discard};
 
 static void io_complete(int result_override)
 {
@@ -88,9 +104,9 @@ static uint32_t rd(uint32_t off)
 }
 
 /* What Linux does to bring the device up, with one 16-entry queue. */
-static void bring_up(bool read_only)
+static void bring_up(unsigned allow)
 {
-	virtio_blk_init(&b, DISK_SIZE, read_only, "test-disk", &f.gm, &io, on_irq, NULL);
+	virtio_blk_init(&b, DISK_SIZE, allow, "test-disk", &f.gm, &io, on_irq, NULL);
 	wr(VIRTIO_MMIO_STATUS, 1);
 	wr(VIRTIO_MMIO_STATUS, 3);
 	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
@@ -112,7 +128,7 @@ static void setup(void)
 		disk[i] = (uint8_t)(i * 31 + 7);
 	irqs = fail_start = 0;
 	memset(&op, 0, sizeof(op));
-	bring_up(false);
+	bring_up(BLK_REQ_DISCARD | BLK_REQ_WRITE_ZEROES);
 }
 
 static void teardown(void)
@@ -199,9 +215,11 @@ END_TEST
 
 START_TEST(read_only_disk)
 {
-	bring_up(true);
+	bring_up(BLK_REQ_RO | BLK_REQ_DISCARD);
 	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
 	ck_assert_uint_ne(rd(VIRTIO_MMIO_DEVICE_FEATURES) & (1u << VIRTIO_BLK_F_RO), 0);
+	/* Read-only wins: no discard offered. */
+	ck_assert_uint_eq(rd(VIRTIO_MMIO_DEVICE_FEATURES) & (1u << VIRTIO_BLK_F_DISCARD), 0);
 	request(VIRTIO_BLK_T_OUT, 0, 512, false);
 	ck_assert(!op.pending); /* never reaches the backend */
 	ck_assert_uint_eq(status(), VIRTIO_BLK_S_IOERR);
@@ -218,7 +236,7 @@ START_TEST(flush_get_id_unsupported_and_out_of_range)
 	request(VIRTIO_BLK_T_GET_ID, 0, 20, true);
 	ck_assert_uint_eq(status(), VIRTIO_BLK_S_OK);
 	ck_assert_mem_eq(gm_ptr(&f.gm, DATA, 10), "test-disk", 10);
-	request(VIRTIO_BLK_T_DISCARD, 0, 16, false);
+	request(VIRTIO_BLK_T_SCSI_CMD, 0, 16, false);
 	ck_assert_uint_eq(status(), VIRTIO_BLK_S_UNSUPP);
 	request(VIRTIO_BLK_T_IN, DISK_SIZE / 512, 512, true);
 	ck_assert_uint_eq(status(), VIRTIO_BLK_S_IOERR);
@@ -226,6 +244,56 @@ START_TEST(flush_get_id_unsupported_and_out_of_range)
 	request(VIRTIO_BLK_T_IN, 0, 512, true);
 	ck_assert_uint_eq(status(), VIRTIO_BLK_S_IOERR);
 	ck_assert_uint_eq(used_idx(), 5);
+}
+END_TEST
+
+/* Puts one discard/write-zeroes segment in the data buffer. */
+static void segment(uint64_t sector, uint32_t n, uint32_t flags)
+{
+	struct virtio_blk_discard_write_zeroes seg = {sector, n, flags};
+	memcpy(gm_ptr(&f.gm, DATA, sizeof(seg)), &seg, sizeof(seg));
+}
+
+START_TEST(discard_and_write_zeroes)
+{
+	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	uint32_t feat = rd(VIRTIO_MMIO_DEVICE_FEATURES);
+	ck_assert_uint_ne(feat & (1u << VIRTIO_BLK_F_DISCARD), 0);
+	ck_assert_uint_ne(feat & (1u << VIRTIO_BLK_F_WRITE_ZEROES), 0);
+	segment(4, 8, 0);
+	request(VIRTIO_BLK_T_DISCARD, 0, 16, false);
+	ck_assert(op.pending && op.punch);
+	ck_assert_uint_eq(op.offset, 4 * 512);
+	ck_assert_uint_eq(op.discard_len, 8 * 512);
+	virtio_blk_complete(&b, op.slot, 0);
+	ck_assert_uint_eq(status(), VIRTIO_BLK_S_OK);
+	/* WRITE_ZEROES zeroes in place unless UNMAP allows punching. */
+	segment(0, 1, 0);
+	request(VIRTIO_BLK_T_WRITE_ZEROES, 0, 16, false);
+	ck_assert(op.pending && !op.punch);
+	virtio_blk_complete(&b, op.slot, -EOPNOTSUPP);
+	ck_assert_uint_eq(status(), VIRTIO_BLK_S_IOERR);
+	segment(0, 1, VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP);
+	request(VIRTIO_BLK_T_WRITE_ZEROES, 0, 16, false);
+	ck_assert(op.pending && op.punch);
+	virtio_blk_complete(&b, op.slot, 0);
+	/* Out of range, or a flag DISCARD does not have. */
+	segment(DISK_SIZE / 512 - 1, 2, 0);
+	op.pending = false;
+	request(VIRTIO_BLK_T_DISCARD, 0, 16, false);
+	ck_assert(!op.pending);
+	ck_assert_uint_eq(status(), VIRTIO_BLK_S_IOERR);
+	segment(0, 1, VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP);
+	request(VIRTIO_BLK_T_DISCARD, 0, 16, false);
+	ck_assert_uint_eq(status(), VIRTIO_BLK_S_UNSUPP);
+	/* Not offered: UNSUPP. */
+	bring_up(0);
+	f.avail_idx = 0;
+	memset(f.gm.region[0].host + FAKE_AVAIL, 0, 0x20000);
+	bring_up(0);
+	segment(0, 1, 0);
+	request(VIRTIO_BLK_T_DISCARD, 0, 16, false);
+	ck_assert_uint_eq(status(), VIRTIO_BLK_S_UNSUPP);
 }
 END_TEST
 
@@ -257,7 +325,7 @@ START_TEST(reset_orphans_requests_in_flight)
 	/* And the device comes up again. */
 	memset(f.gm.region[0].host + FAKE_AVAIL, 0, 0x20000);
 	f.avail_idx = 0;
-	bring_up(false);
+	bring_up(0);
 	request(VIRTIO_BLK_T_IN, 0, 512, true);
 	io_complete(0);
 	ck_assert_uint_eq(status(), VIRTIO_BLK_S_OK);
@@ -275,6 +343,7 @@ int main(void)
 	tcase_add_test(tc, read_only_disk);
 	tcase_add_test(tc, flush_get_id_unsupported_and_out_of_range);
 	tcase_add_test(tc, malformed_ring_needs_reset);
+	tcase_add_test(tc, discard_and_write_zeroes);
 	tcase_add_test(tc, reset_orphans_requests_in_flight);
 	suite_add_tcase(s, tc);
 	return check_run(s);
