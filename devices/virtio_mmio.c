@@ -276,6 +276,8 @@ static void signal_bits(struct virtio_mmio *m, uint32_t bits)
 {
 	pthread_mutex_lock(&m->lock);
 	m->interrupt_status |= bits;
+	if (bits & VIRTIO_MMIO_INT_CONFIG)
+		m->config_generation++; /* the driver rereads a changed config */
 	pthread_mutex_unlock(&m->lock);
 	if (m->ops->irq)
 		m->ops->irq(m->dev);
@@ -288,9 +290,6 @@ void virtio_mmio_signal_used(struct virtio_mmio *m)
 
 void virtio_mmio_signal_config(struct virtio_mmio *m)
 {
-	pthread_mutex_lock(&m->lock);
-	m->config_generation++;
-	pthread_mutex_unlock(&m->lock);
 	signal_bits(m, VIRTIO_MMIO_INT_CONFIG);
 }
 

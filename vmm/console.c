@@ -7,8 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
-
 static void write_done(struct ev_op *op, int res);
 static void read_done(struct ev_op *op, int res);
 

@@ -11,8 +11,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
-
 int disk_parse_spec(char *spec, struct disk *d)
 {
 	memset(d, 0, sizeof(*d));
@@ -115,10 +113,9 @@ static int io_discard(struct blk_io *io, struct virtio_blk *b, int slot, uint64_
 static void raise_irq(void *opaque)
 {
 	struct disk *d = opaque;
-	uint64_t one = 1;
-	/* Never blocks: an eventfd write only fails on counter overflow. */
-	while (write(d->irq_fd, &one, sizeof(one)) < 0 && errno == EINTR)
-		;
+	/* Never blocks: an eventfd write only fails on counter overflow,
+	 * and then the interrupt is pending anyway. */
+	eventfd_write(d->irq_fd, 1);
 }
 
 static void arm_kick(struct disk *d);

@@ -21,7 +21,7 @@ static void arm_wake(struct evloop *l);
 
 static void wake_done(struct ev_op *op, int res)
 {
-	struct evloop *l = (struct evloop *)((char *)op - offsetof(struct evloop, wake_op));
+	struct evloop *l = container_of(op, struct evloop, wake_op);
 	(void)res; /* the count does not matter: poll() looks at all state */
 	arm_wake(l);
 }
@@ -132,11 +132,9 @@ void evloop_stop(struct evloop *l)
 
 void evloop_wake(struct evloop *l)
 {
-	uint64_t one = 1;
 	/* An eventfd write only fails if the counter would overflow, and
 	 * then a wake-up is pending anyway. */
-	while (write(l->wake_fd, &one, sizeof(one)) < 0 && errno == EINTR)
-		;
+	eventfd_write(l->wake_fd, 1);
 }
 
 void evloop_destroy(struct evloop *l)

@@ -16,10 +16,13 @@
 #include <stddef.h>
 
 /* One operation in flight. Embed it in the owner's struct; complete() gets
- * the result as io_uring gives it (bytes, or -errno). */
+ * the result as io_uring gives it (bytes, or -errno), and finds the owner
+ * with container_of(op, struct owner, member). */
 struct ev_op {
 	void (*complete)(struct ev_op *op, int res);
 };
+
+#define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
 
 struct evloop {
 	struct io_uring ring;

@@ -67,9 +67,10 @@ static void boot_timer_mark(void *opaque)
 	struct vm *vm = opaque;
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
+	uint64_t now = vm_clock_ns();
 	if (!vm->t.init)
-		vm->t.init = vm_clock_ns();
-	double ms = (vm_clock_ns() - vm->cfg.start_ns) / 1e6;
+		vm->t.init = now;
+	double ms = (now - vm->cfg.start_ns) / 1e6;
 	double cpu = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
 		     (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
 	fprintf(stderr, "vmm: boot-timer: guest init after %.1f ms (vmm CPU %.1f ms)\n", ms, cpu);
@@ -262,7 +263,7 @@ static void kick_handler(int sig)
 
 static void signal_done(struct ev_op *op, int res)
 {
-	struct vm *vm = (struct vm *)((char *)op - offsetof(struct vm, signal_op));
+	struct vm *vm = container_of(op, struct vm, signal_op);
 	if (res != (int)sizeof(vm->siginfo)) {
 		vm_stop(vm, VM_EXIT_ERROR, "signalfd read failed");
 		return;
@@ -316,7 +317,7 @@ static void start_vcpus(struct vm *vm, const struct boot_entry *entry)
 
 static void halt_tick(struct ev_op *op, int res)
 {
-	struct vm *vm = (struct vm *)((char *)op - offsetof(struct vm, halt_op));
+	struct vm *vm = container_of(op, struct vm, halt_op);
 	(void)res; /* -ETIME: the timer expired */
 	if (atomic_load(&vm->stopping))
 		return;
