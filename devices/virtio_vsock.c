@@ -254,7 +254,13 @@ static void handle(struct virtio_vsock *v, const struct vsock_hdr *h)
 		c->state = VSOCK_CONNECTING;
 		c->peer_buf_alloc = h->buf_alloc;
 		c->peer_fwd_cnt = h->fwd_cnt;
-		v->be->connect(v->be, c);
+		if (v->be->connect(v->be, c)) {
+			/* Never reached the backend: only the RST is owed. */
+			c->state = VSOCK_CLOSING;
+			c->backend_open = false;
+			c->owed = VSOCK_OWE_RST;
+			enlist(v, c);
+		}
 		return;
 	}
 	/* Every packet carries the sender's credit (5.10.6.3). */

@@ -94,9 +94,10 @@ struct vsock_conn {
 /* The host side. Each call starts something and returns; none calls back
  * into the device before returning. */
 struct vsock_backend {
-	/* The guest connects to host port c->local_port: connect, then
-	 * virtio_vsock_connect_done(). */
-	void (*connect)(struct vsock_backend *b, struct vsock_conn *c);
+	/* The guest connects to host port c->local_port: start connecting
+	 * and return 0, then virtio_vsock_connect_done(); or return -errno
+	 * if it cannot even start (the guest gets an RST, no close()). */
+	int (*connect)(struct vsock_backend *b, struct vsock_conn *c);
 	/* The guest accepted a connection the host asked for. */
 	void (*accepted)(struct vsock_backend *b, struct vsock_conn *c);
 	/* Write these bytes to the host (any prefix), then virtio_vsock_sent().

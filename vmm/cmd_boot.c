@@ -37,6 +37,11 @@ static void usage(FILE *f)
 		"      --hugepages      back guest memory with 2 MiB hugepages\n"
 		"  -d, --disk PATH[,ro] a disk image (a file whose size is a multiple of 512)\n"
 		"                       as virtio-blk; repeat for more: /dev/vda, vdb, ...\n"
+		"  -s, --vsock CID,PATH a virtio-vsock device with guest CID CID (3 or more)\n"
+		"                       and its host side as Unix sockets: connect to PATH\n"
+		"                       and write \"CONNECT <port>\\n\" to reach a guest port\n"
+		"                       (answered \"OK <n>\\n\"); the guest's connections to\n"
+		"                       port P of CID 2 go to PATH_P\n"
 		"      --boot-timer     report on stderr when the guest writes %d to port 0x%x\n"
 		"                       (its init started), in ms since vmm started\n"
 		"      --exit-stats     print VM exits by reason and the busiest I/O ports\n"
@@ -91,17 +96,12 @@ static int map_file(const char *what, const char *path, struct mapped *m)
 int cmd_boot(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"kernel", required_argument, NULL, 'k'},
-		{"initrd", required_argument, NULL, 'i'},
-		{"cmdline", required_argument, NULL, 'c'},
-		{"cpus", required_argument, NULL, 'p'},
-		{"mem", required_argument, NULL, 'm'},
-		{"hugepages", no_argument, NULL, 'H'},
-		{"disk", required_argument, NULL, 'd'},
-		{"boot-timer", no_argument, NULL, 'T'},
-		{"exit-stats", no_argument, NULL, 'X'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+		{"kernel", required_argument, NULL, 'k'},  {"initrd", required_argument, NULL, 'i'},
+		{"cmdline", required_argument, NULL, 'c'}, {"cpus", required_argument, NULL, 'p'},
+		{"mem", required_argument, NULL, 'm'},	   {"hugepages", no_argument, NULL, 'H'},
+		{"disk", required_argument, NULL, 'd'},	   {"vsock", required_argument, NULL, 's'},
+		{"boot-timer", no_argument, NULL, 'T'},	   {"exit-stats", no_argument, NULL, 'X'},
+		{"help", no_argument, NULL, 'h'},	   {0},
 	};
 	const char *kernel = NULL, *initrd = NULL, *cmdline = DEFAULT_CMDLINE;
 	uint64_t mem_size = DEFAULT_MEM;
@@ -114,7 +114,9 @@ int cmd_boot(int argc, char **argv)
 	int c;
 	static struct disk disks[VM_VIRTIO_SLOTS];
 	int ndisks = 0;
-	while ((c = getopt_long(argc, argv, "k:i:c:p:m:d:h", opts, NULL)) != -1) {
+	static struct vsock vsock;
+	char why[256];
+	while ((c = getopt_long(argc, argv, "k:i:c:p:m:d:s:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			kernel = optarg;
@@ -163,6 +165,18 @@ int cmd_boot(int argc, char **argv)
 			}
 			ndisks++;
 			break;
+		case 's':
+			/* Linux drives one virtio-vsock device per guest. */
+			if (cfg.vsock) {
+				fprintf(stderr, "vmm boot: --vsock: only one is allowed\n");
+				return 2;
+			}
+			if (vsock_parse_spec(optarg, &vsock, why, sizeof(why))) {
+				fprintf(stderr, "vmm boot: --vsock: %s\n", why);
+				return 2;
+			}
+			cfg.vsock = &vsock;
+			break;
 		case 'X':
 			cfg.exit_stats = true;
 			break;
@@ -196,11 +210,17 @@ int cmd_boot(int argc, char **argv)
 			return 1;
 	cfg.disks = disks;
 	cfg.ndisks = ndisks;
+	int nslots = ndisks + (cfg.vsock ? 1 : 0);
+	if (nslots > VM_VIRTIO_SLOTS) {
+		fprintf(stderr, "vmm boot: at most %d virtio devices (disks and vsock)\n",
+			VM_VIRTIO_SLOTS);
+		return 2;
+	}
 	/* Announce the virtio-mmio devices on the command line, in slot
 	 * order, which is the order the guest names them in. */
 	static char full_cmdline[4096];
 	size_t used = snprintf(full_cmdline, sizeof(full_cmdline), "%s", cmdline);
-	for (int i = 0; i < ndisks && used < sizeof(full_cmdline); i++)
+	for (int i = 0; i < nslots && used < sizeof(full_cmdline); i++)
 		used += snprintf(full_cmdline + used, sizeof(full_cmdline) - used,
 				 " virtio_mmio.device=4K@0x%llx:%d",
 				 (unsigned long long)(VM_VIRTIO_BASE + 0x1000ULL * i),
@@ -245,14 +265,23 @@ int cmd_boot(int argc, char **argv)
 	/* A console reader that goes away must not kill the VMM: the write
 	 * fails with EPIPE instead, and the guest runs on. */
 	signal(SIGPIPE, SIG_IGN);
+	/* Last before KVM: the socket is the one thing a failure here would
+	 * have to clean up. */
+	if (cfg.vsock && vsock_open(cfg.vsock)) {
+		gm_free(&mem);
+		return 1;
+	}
 	static struct vm vm;
-	char why[256];
 	if (vm_create(&vm, &cfg, &mem, why, sizeof(why))) {
 		fprintf(stderr, "vmm: %s\n", why);
+		if (cfg.vsock)
+			vsock_close(cfg.vsock);
 		return 1;
 	}
 	int status = vm_run(&vm, &entry);
 	vm_destroy(&vm);
+	if (cfg.vsock)
+		vsock_close(cfg.vsock);
 	for (int i = 0; i < ndisks; i++)
 		disk_close(&disks[i]);
 	return status;

@@ -95,6 +95,43 @@ void evloop_fallocate(struct evloop *l, struct ev_op *op, int fd, int mode, uint
 	io_uring_sqe_set_data(sqe, op);
 }
 
+void evloop_sendmsg(struct evloop *l, struct ev_op *op, int fd, const struct msghdr *msg,
+		    unsigned flags)
+{
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_sendmsg(sqe, fd, msg, flags);
+	io_uring_sqe_set_data(sqe, op);
+}
+
+void evloop_recvmsg(struct evloop *l, struct ev_op *op, int fd, struct msghdr *msg, unsigned flags)
+{
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_recvmsg(sqe, fd, msg, flags);
+	io_uring_sqe_set_data(sqe, op);
+}
+
+void evloop_accept(struct evloop *l, struct ev_op *op, int fd, int flags)
+{
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_accept(sqe, fd, NULL, NULL, flags);
+	io_uring_sqe_set_data(sqe, op);
+}
+
+void evloop_connect(struct evloop *l, struct ev_op *op, int fd, const struct sockaddr *addr,
+		    socklen_t len)
+{
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_connect(sqe, fd, addr, len);
+	io_uring_sqe_set_data(sqe, op);
+}
+
+void evloop_cancel_fd(struct evloop *l, struct ev_op *op, int fd)
+{
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
+	io_uring_sqe_set_data(sqe, op);
+}
+
 void evloop_timeout(struct evloop *l, struct ev_op *op, struct __kernel_timespec *ts, unsigned ms)
 {
 	ts->tv_sec = ms / 1000;

@@ -56,6 +56,21 @@ void evloop_fdatasync(struct evloop *l, struct ev_op *op, int fd);
 void evloop_fallocate(struct evloop *l, struct ev_op *op, int fd, int mode, uint64_t offset,
 		      uint64_t len);
 
+/* Socket operations. sendmsg/recvmsg: *msg and its iovecs must stay
+ * valid until complete(); res is bytes or -errno. accept: res is the new
+ * fd (flags as accept4's). connect: *addr must stay valid; res 0 or
+ * -errno. */
+void evloop_sendmsg(struct evloop *l, struct ev_op *op, int fd, const struct msghdr *msg,
+		    unsigned flags);
+void evloop_recvmsg(struct evloop *l, struct ev_op *op, int fd, struct msghdr *msg, unsigned flags);
+void evloop_accept(struct evloop *l, struct ev_op *op, int fd, int flags);
+void evloop_connect(struct evloop *l, struct ev_op *op, int fd, const struct sockaddr *addr,
+		    socklen_t len);
+
+/* Cancels every operation in flight on fd (each completes, most with
+ * -ECANCELED); complete() follows with how many, or -ENOENT for none. */
+void evloop_cancel_fd(struct evloop *l, struct ev_op *op, int fd);
+
 /* Queue a timer: complete() runs after ms milliseconds with res -ETIME.
  * *ts is the timer's storage and must stay valid until then. */
 void evloop_timeout(struct evloop *l, struct ev_op *op, struct __kernel_timespec *ts, unsigned ms);

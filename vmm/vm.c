@@ -81,6 +81,8 @@ static void boot_timer_mark(void *opaque)
 static void loop_poll(void *opaque)
 {
 	struct vm *vm = opaque;
+	if (vm->cfg.vsock)
+		vsock_poll(vm->cfg.vsock);
 	bool idle = console_poll(&vm->console);
 	if (atomic_load(&vm->stopping) && idle)
 		evloop_stop(&vm->loop);
@@ -130,6 +132,20 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct guestmem *mem, 
 		}
 		err = disk_attach(d, &vm->kvm, &vm->mem, &vm->loop, base, vm_virtio_irq(i), why,
 				  whylen);
+		if (err)
+			goto fail;
+	}
+	if (cfg->vsock) {
+		int slot = cfg->ndisks;
+		uint64_t base = VM_VIRTIO_BASE + (uint64_t)slot * 0x1000;
+		err = bus_register(&vm->mmio, base, VIRTIO_MMIO_SIZE, &virtio_bus,
+				   &cfg->vsock->dev.transport);
+		if (err) {
+			snprintf(why, whylen, "device registration: %s", strerror(-err));
+			goto fail;
+		}
+		err = vsock_attach(cfg->vsock, &vm->kvm, &vm->mem, &vm->loop, base,
+				   vm_virtio_irq(slot), why, whylen);
 		if (err)
 			goto fail;
 	}
@@ -392,6 +408,8 @@ int vm_run(struct vm *vm, const struct boot_entry *entry)
 	console_start(&vm->console);
 	for (int i = 0; i < vm->cfg.ndisks; i++)
 		disk_start(&vm->cfg.disks[i]);
+	if (vm->cfg.vsock)
+		vsock_start(vm->cfg.vsock);
 	start_vcpus(vm, entry);
 	vm->halt_op.complete = halt_tick;
 	evloop_timeout(&vm->loop, &vm->halt_op, &vm->halt_ts, HALT_TICK_MS);

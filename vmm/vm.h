@@ -28,6 +28,7 @@
 #include "i8042.h"
 #include "kvm.h"
 #include "serial.h"
+#include "vsock.h"
 #include "x86boot.h"
 
 #define VM_MAX_CPUS   64
@@ -63,8 +64,9 @@ struct vm_config {
 	bool exit_stats;	     /* print VM exit counts at the end */
 	struct disk *disks;	     /* opened, in slot order from 0 */
 	int ndisks;
-	uint64_t start_ns;  /* CLOCK_MONOTONIC when the VMM started */
-	uint64_t loaded_ns; /* ... when the kernel was in guest RAM */
+	struct vsock *vsock; /* listening; in the slot after the disks; or NULL */
+	uint64_t start_ns;   /* CLOCK_MONOTONIC when the VMM started */
+	uint64_t loaded_ns;  /* ... when the kernel was in guest RAM */
 };
 
 struct vm {

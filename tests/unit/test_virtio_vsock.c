@@ -191,11 +191,14 @@ static struct {
 	int send_n, recv_n;
 } be_log;
 
-static void be_connect(struct vsock_backend *b, struct vsock_conn *c)
+static int connect_err; /* be_connect fails to start with it */
+
+static int be_connect(struct vsock_backend *b, struct vsock_conn *c)
 {
 	(void)b;
 	be_log.connects++;
 	be_log.last = c;
+	return connect_err;
 }
 
 static void be_accepted(struct vsock_backend *b, struct vsock_conn *c)
@@ -302,7 +305,7 @@ static void setup(void)
 {
 	ck_assert_int_eq(gm_alloc(&gm, MEM, false), 0);
 	memset(&be_log, 0, sizeof(be_log));
-	irqs = wakes = 0;
+	irqs = wakes = connect_err = 0;
 	next_buf = BUFS;
 	virtio_vsock_init(&v, CID, &gm, &be, on_irq, on_wake, NULL);
 	bring_up();
@@ -372,6 +375,21 @@ START_TEST(guest_connect_refused)
 	ck_assert_int_eq(be_log.closes, 1);
 	ck_assert_int_eq(c->state, VSOCK_CLOSING);
 	virtio_vsock_closed(&v, c);
+	ck_assert_int_eq(c->state, VSOCK_FREE);
+}
+END_TEST
+
+START_TEST(guest_connect_cannot_start)
+{
+	rx_buffers(4, 4096);
+	connect_err = -EMFILE;
+	struct gsock s = {.port = 5002, .host_port = 98, .buf_alloc = 65536};
+	guest_send(&s, VIRTIO_VSOCK_OP_REQUEST, 0, NULL, 0);
+	struct vsock_conn *c = be_log.last;
+	struct vsock_hdr h;
+	ck_assert(guest_recv(&h, NULL));
+	ck_assert_uint_eq(h.op, VIRTIO_VSOCK_OP_RST);
+	ck_assert_int_eq(be_log.closes, 0); /* nothing to close */
 	ck_assert_int_eq(c->state, VSOCK_FREE);
 }
 END_TEST
@@ -775,6 +793,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, config_cid);
 	tcase_add_test(tc, guest_connect_accepted);
 	tcase_add_test(tc, guest_connect_refused);
+	tcase_add_test(tc, guest_connect_cannot_start);
 	tcase_add_test(tc, host_connect_accepted);
 	tcase_add_test(tc, host_connect_refused_by_guest);
 	tcase_add_test(tc, host_connect_before_driver);
