@@ -3,9 +3,9 @@
 # message and the documented exit status, before any KVM work.
 # Guest memory is laid out before /dev/kvm is opened, so kernels and
 # initrds that do not fit are caught here too.
-# usage: vmm-cli.sh VMM BZIMAGE VMLINUX
+# usage: vmm-cli.sh VMM BZIMAGE VMLINUX VSOCK_TEST
 set -uo pipefail
-vmm=$1 kernel=$2 vmlinux=$3
+vmm=$1 kernel=$2 vmlinux=$3 vsock_test=$4
 fails=0 n=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -79,6 +79,31 @@ expect 1 "^vmm: disk $tmp: Is a directory$" \
 	"$vmm" boot --kernel "$kernel" --disk "$tmp"
 expect 2 "--disk: '$tmp/odd.img,rw' is not PATH or PATH,ro" \
 	"$vmm" boot --kernel "$kernel" --disk "$tmp/odd.img,rw"
+
+expect 2 "--vsock: '2,$tmp/v.sock' is not CID,PATH with a CID from 3 to 4294967294" \
+	"$vmm" boot --kernel "$kernel" --vsock "2,$tmp/v.sock"
+expect 2 "--vsock: '4294967295,$tmp/v.sock' is not CID,PATH" \
+	"$vmm" boot --kernel "$kernel" --vsock "4294967295,$tmp/v.sock"
+expect 2 "--vsock: '$tmp/v.sock' is not CID,PATH" "$vmm" boot --kernel "$kernel" --vsock "$tmp/v.sock"
+expect 2 "--vsock: the socket path must be 1 to 96 bytes long" \
+	"$vmm" boot --kernel "$kernel" --vsock "3,"
+expect 2 "--vsock: the socket path must be 1 to 96 bytes long" \
+	"$vmm" boot --kernel "$kernel" --vsock "3,$tmp/$(printf 'x%.0s' $(seq 100))"
+expect 2 "--vsock: only one is allowed" \
+	"$vmm" boot --kernel "$kernel" --vsock "3,$tmp/a.sock" --vsock "4,$tmp/b.sock"
+echo "not a socket" >"$tmp/plain"
+expect 1 "^vmm: vsock $tmp/plain: exists and is not a socket$" \
+	"$vmm" boot --kernel "$kernel" --vsock "3,$tmp/plain"
+[ "$(cat "$tmp/plain")" = "not a socket" ] || { echo "FAIL: --vsock changed $tmp/plain"; fails=$((fails + 1)); }
+# A socket another process listens on (another VMM, say) is left alone.
+"$vsock_test" listen "unix:$tmp/busy.sock" 1 1 >"$tmp/busy.out" 2>&1 &
+busy=$!
+for _ in $(seq 50); do grep -q listening "$tmp/busy.out" && break; sleep 0.1; done
+expect 1 "^vmm: vsock $tmp/busy.sock: in use by another process$" \
+	"$vmm" boot --kernel "$kernel" --vsock "3,$tmp/busy.sock"
+[ -S "$tmp/busy.sock" ] || { echo "FAIL: --vsock removed a live socket"; fails=$((fails + 1)); }
+kill "$busy" 2>/dev/null
+wait "$busy" 2>/dev/null
 
 echo "$((n - fails)) passed, $fails failed"
 [ "$fails" = 0 ]
