@@ -93,7 +93,7 @@ static struct vsock_conn *alloc_conn(struct virtio_vsock *v, uint32_t local, uin
 			continue;
 		memset(c, 0, sizeof(*c));
 		if (byte_ring_init(&c->tx, VSOCK_BUF_SIZE) ||
-		    byte_ring_init(&c->rx, VSOCK_BUF_SIZE)) {
+		    byte_ring_init(&c->rx, VSOCK_RX_BUF_SIZE)) {
 			byte_ring_free(&c->tx);
 			return NULL;
 		}

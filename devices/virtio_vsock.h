@@ -9,8 +9,9 @@
  * Per connection: guest -> host bytes are copied out of the TX queue into
  * a VSOCK_BUF_SIZE ring (the buf_alloc we advertise, so a guest that keeps
  * to its credit never finds it full) and sent from there; host -> guest
- * bytes are received into another ring and copied into the guest's RX
- * buffers as its credit allows. A TX buffer is thus returned at once and a
+ * bytes are received into a smaller ring and copied into the guest's RX
+ * buffers as its credit allows. At most VSOCK_MAX_CONNS connections, so a
+ * guest can pin at most 256 * 320 KiB of host memory. A TX buffer is thus returned at once and a
  * slow host reader never holds the queue from the other connections.
  *
  * The guest is hostile: a malformed packet, a credit overrun or a packet
@@ -38,7 +39,8 @@
 #define VSOCK_HOST_CID	  2
 #define VSOCK_QUEUE_SIZE  256
 #define VSOCK_MAX_CONNS	  256
-#define VSOCK_BUF_SIZE	  (256 * 1024) /* per direction and connection */
+#define VSOCK_BUF_SIZE	  (256 * 1024) /* guest -> host buffer: the buf_alloc we advertise */
+#define VSOCK_RX_BUF_SIZE (64 * 1024)  /* host -> guest buffer */
 #define VSOCK_RST_BACKLOG 64	       /* RSTs owed to packets without a connection */
 #define VSOCK_LOCAL_PORT0 0x40000000u  /* host ports for host-initiated connections */
 
