@@ -1,0 +1,109 @@
+/*
+ * proto: the host <-> agent protocol, shared by the agent (in the guest),
+ * `vmm run` and the OCI runtime (on the host).
+ *
+ * Transport: vsock stream connections to the agent's port
+ * (PROTO_AGENT_PORT). Every message is a frame: a 4-byte little-endian
+ * length N (1 to PROTO_MAX_MSG) and N bytes of one JSON object with a
+ * string "type". Both sides refuse anything else with one error.
+ *
+ * A connection starts with the host's hello:
+ *   {"type":"hello","version":1,"role":"control"}            requests
+ *   {"type":"hello","version":1,"role":"stdin"|"stdout"|"stderr",
+ *    "container":"ID","exec_id":"E"}                          one stream
+ * answered {"type":"hello","version":1} (or an error response when the
+ * version is not PROTO_VERSION). A stream connection then carries raw
+ * bytes, never frames, so output never waits behind control messages;
+ * EOF on it is the stream's end. Output streams are attached before
+ * "start" (or the process's "exec"); the exit status is only answered
+ * once both have reached EOF, so it always comes after the last byte.
+ *
+ * On a control connection the host sends requests with an integer "id";
+ * the agent answers each with {"type":"response","id":N,"ok":true, ...}
+ * or {"type":"response","id":N,"ok":false,"error":"..."}. Requests:
+ *   create   {"container","rootfs":{"source","fstype","readonly"},
+ *             "hostname","process":PROCESS}
+ *   start    {"container"}
+ *   exec     {"container","exec_id","process":PROCESS}
+ *   signal   {"container","exec_id"?,"signal":N}
+ *   close_stdin {"container","exec_id"?}
+ *   wait     {"container","exec_id"?} -> {"exit_code":N} or {"signal":N}
+ *   shutdown {}
+ * PROCESS: {"args":[...] (non-empty), "env":[...], "cwd":"/",
+ *           "uid":0, "gid":0, "additional_gids":[], "terminal":false,
+ *           "no_new_privs":false}
+ */
+#ifndef VMM_AGENT_PROTO_H
+#define VMM_AGENT_PROTO_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define PROTO_VERSION	 1
+#define PROTO_AGENT_PORT 1024
+#define PROTO_MAX_MSG	 (1 << 20)
+#define PROTO_MAX_ARGS	 4096 /* args or env entries in a process */
+
+/* A frame in buf[0..len): returns the body length and sets *body when a
+ * whole frame is there, 0 when more bytes are needed, -1 when the length
+ * is 0 or above PROTO_MAX_MSG. */
+long proto_frame(const uint8_t *buf, size_t len, const uint8_t **body);
+
+/* Parses a frame body into a JSON object with a string "type". Returns
+ * it (the caller json_decref()s it), or NULL with the reason in err. */
+json_t *proto_decode(const uint8_t *body, size_t len, char *err, size_t errlen);
+
+/* Encodes msg as a frame: malloc'd bytes in *out, their count in *len.
+ * Returns 0, or -1 if it does not serialise or is too big. */
+int proto_encode(const json_t *msg, uint8_t **out, size_t *len);
+
+/* Blocking I/O of whole frames on fd. proto_recv returns the message, or
+ * NULL with err ("" for a clean EOF between frames). */
+int proto_send(int fd, const json_t *msg);
+json_t *proto_recv(int fd, char *err, size_t errlen);
+
+/* The process to run: borrowed strings (the json it came from must
+ * outlive it); args and env are NULL-terminated arrays to free with
+ * proto_process_free. */
+struct proto_process {
+	char **args;
+	char **env;
+	const char *cwd;
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;
+	size_t ngroups;
+	bool terminal;
+	bool no_new_privs;
+};
+
+struct proto_create {
+	const char *container;
+	const char *rootfs_source; /* a block device in the guest */
+	const char *rootfs_fstype;
+	bool rootfs_readonly;
+	const char *hostname; /* NULL: keep the VM's */
+	struct proto_process process;
+};
+
+/* Read a request's fields, checking every type. Return 0, or -1 with
+ * one line in err naming the field. */
+int proto_process_parse(const json_t *j, struct proto_process *p, char *err, size_t errlen);
+int proto_create_parse(const json_t *j, struct proto_create *c, char *err, size_t errlen);
+void proto_process_free(struct proto_process *p);
+
+/* Build them (host side). NULL on allocation failure. */
+json_t *proto_process_json(const struct proto_process *p);
+json_t *proto_create_json(const struct proto_create *c);
+
+/* Responses. */
+json_t *proto_ok(json_int_t id);
+json_t *proto_error(json_int_t id, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A container or exec id: 1 to 64 of [A-Za-z0-9_.-], not "." or "..". */
+bool proto_valid_id(const char *id);
+
+#endif

@@ -1,0 +1,238 @@
+/* Unit tests for agent/proto.c: frames, decoding, the typed requests and
+ * their errors, and whole messages over a socketpair. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "check_main.h"
+#include "proto.h"
+
+static char err[256];
+
+static json_t *parse(const char *s)
+{
+	json_error_t je;
+	json_t *j = json_loads(s, JSON_ALLOW_NUL, &je);
+	ck_assert_msg(j != NULL, "test JSON: %s", je.text);
+	return j;
+}
+
+START_TEST(frames)
+{
+	const uint8_t *body = NULL;
+	uint8_t f[8] = {3, 0, 0, 0, 'a', 'b', 'c', 'd'};
+	ck_assert_int_eq(proto_frame(f, 3, &body), 0); /* no length yet */
+	ck_assert_int_eq(proto_frame(f, 6, &body), 0); /* body not complete */
+	ck_assert_int_eq(proto_frame(f, 8, &body), 3);
+	ck_assert_ptr_eq(body, f + 4);
+	uint8_t zero[4] = {0};
+	ck_assert_int_eq(proto_frame(zero, 4, &body), -1);
+	uint32_t big = PROTO_MAX_MSG + 1;
+	uint8_t b[4] = {(uint8_t)big, (uint8_t)(big >> 8), (uint8_t)(big >> 16),
+			(uint8_t)(big >> 24)};
+	ck_assert_int_eq(proto_frame(b, 4, &body), -1);
+}
+END_TEST
+
+START_TEST(decode_errors)
+{
+	const char *bad[] = {"{",	   "[1,2]",
+			     "{\"id\":1}", "{\"type\":3}",
+			     "\"hello\"",  "{\"type\":\"a\",\"type\":\"b\"}"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = 0;
+		ck_assert_ptr_null(
+			proto_decode((const uint8_t *)bad[i], strlen(bad[i]), err, sizeof(err)));
+		ck_assert_msg(err[0], "no error for %s", bad[i]);
+	}
+	const char *ok = "{\"type\":\"hello\",\"version\":1}";
+	json_t *j = proto_decode((const uint8_t *)ok, strlen(ok), err, sizeof(err));
+	ck_assert_ptr_nonnull(j);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "type")), "hello");
+	json_decref(j);
+}
+END_TEST
+
+START_TEST(encode_round_trip)
+{
+	json_t *m = json_pack("{s:s, s:I, s:s}", "type", "wait", "id", (json_int_t)7, "container",
+			      "c1");
+	uint8_t *buf;
+	size_t len;
+	ck_assert_int_eq(proto_encode(m, &buf, &len), 0);
+	const uint8_t *body;
+	long n = proto_frame(buf, len, &body);
+	ck_assert_int_eq(n + 4, (long)len);
+	json_t *back = proto_decode(body, (size_t)n, err, sizeof(err));
+	ck_assert(json_equal(m, back));
+	free(buf);
+	json_decref(m);
+	json_decref(back);
+}
+END_TEST
+
+START_TEST(process_fields)
+{
+	json_t *j =
+		parse("{\"args\":[\"sh\",\"-c\",\"true\"],\"env\":[\"A=1\"],\"cwd\":\"/tmp\","
+		      "\"uid\":1000,\"gid\":100,\"additional_gids\":[10,20],\"terminal\":true}");
+	struct proto_process p;
+	ck_assert_int_eq(proto_process_parse(j, &p, err, sizeof(err)), 0);
+	ck_assert_str_eq(p.args[0], "sh");
+	ck_assert_str_eq(p.args[2], "true");
+	ck_assert_ptr_null(p.args[3]);
+	ck_assert_str_eq(p.env[0], "A=1");
+	ck_assert_ptr_null(p.env[1]);
+	ck_assert_str_eq(p.cwd, "/tmp");
+	ck_assert_uint_eq(p.uid, 1000);
+	ck_assert_uint_eq(p.gid, 100);
+	ck_assert_uint_eq(p.ngroups, 2);
+	ck_assert_uint_eq(p.groups[1], 20);
+	ck_assert(p.terminal);
+	ck_assert(!p.no_new_privs);
+	/* Back to JSON and parsed again: the same process. */
+	json_t *again = proto_process_json(&p);
+	struct proto_process q;
+	ck_assert_int_eq(proto_process_parse(again, &q, err, sizeof(err)), 0);
+	ck_assert_str_eq(q.args[1], "-c");
+	ck_assert_uint_eq(q.uid, 1000);
+	ck_assert_uint_eq(q.groups[0], 10);
+	proto_process_free(&q);
+	json_decref(again);
+	proto_process_free(&p);
+	json_decref(j);
+}
+END_TEST
+
+/* Each bad process gives an error naming the field. */
+START_TEST(process_errors)
+{
+	struct {
+		const char *json, *field;
+	} cases[] = {
+		{"{}", "process.args"},
+		{"{\"args\":[]}", "process.args"},
+		{"{\"args\":[1]}", "process.args"},
+		{"{\"args\":\"sh\"}", "process.args"},
+		{"{\"args\":[\"a\\u0000b\"]}", "process.args"},
+		{"{\"args\":[\"sh\"],\"env\":{}}", "process.env"},
+		{"{\"args\":[\"sh\"],\"uid\":-1}", "process.uid"},
+		{"{\"args\":[\"sh\"],\"gid\":\"0\"}", "process.gid"},
+		{"{\"args\":[\"sh\"],\"cwd\":\"tmp\"}", "process.cwd"},
+		{"{\"args\":[\"sh\"],\"terminal\":1}", "process.terminal"},
+		{"{\"args\":[\"sh\"],\"additional_gids\":[\"x\"]}", "process.additional_gids"},
+		{"[]", "process"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *j = parse(cases[i].json);
+		struct proto_process p;
+		err[0] = 0;
+		ck_assert_int_eq(proto_process_parse(j, &p, err, sizeof(err)), -1);
+		ck_assert_msg(strstr(err, cases[i].field) == err, "%s: '%s'", cases[i].json, err);
+		ck_assert_ptr_null(p.args);
+		json_decref(j);
+	}
+}
+END_TEST
+
+START_TEST(create_round_trip_and_errors)
+{
+	char *args[] = {"echo", "hi", NULL}, *env[] = {"PATH=/bin", NULL};
+	struct proto_create c = {.container = "c-1",
+				 .rootfs_source = "/dev/vda",
+				 .rootfs_fstype = "ext4",
+				 .rootfs_readonly = true,
+				 .hostname = "box",
+				 .process = {.args = args, .env = env, .cwd = "/"}};
+	json_t *j = proto_create_json(&c);
+	ck_assert_ptr_nonnull(j);
+	struct proto_create d;
+	ck_assert_int_eq(proto_create_parse(j, &d, err, sizeof(err)), 0);
+	ck_assert_str_eq(d.container, "c-1");
+	ck_assert_str_eq(d.rootfs_source, "/dev/vda");
+	ck_assert(d.rootfs_readonly);
+	ck_assert_str_eq(d.hostname, "box");
+	ck_assert_str_eq(d.process.args[1], "hi");
+	proto_process_free(&d.process);
+
+	json_object_set_new(j, "container", json_string("../x"));
+	ck_assert_int_eq(proto_create_parse(j, &d, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "container"));
+	json_object_set_new(j, "container", json_string("ok"));
+	json_object_set_new(json_object_get(j, "rootfs"), "source", json_string("/etc/passwd"));
+	ck_assert_int_eq(proto_create_parse(j, &d, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "rootfs.source"));
+	json_object_del(j, "rootfs");
+	ck_assert_int_eq(proto_create_parse(j, &d, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "rootfs"));
+	json_decref(j);
+}
+END_TEST
+
+START_TEST(ids)
+{
+	ck_assert(proto_valid_id("abc-1_2.3"));
+	ck_assert(!proto_valid_id(""));
+	ck_assert(!proto_valid_id("."));
+	ck_assert(!proto_valid_id(".."));
+	ck_assert(!proto_valid_id("a/b"));
+	ck_assert(!proto_valid_id("a b"));
+	char l[66];
+	memset(l, 'a', 65);
+	l[65] = 0;
+	ck_assert(!proto_valid_id(l));
+	l[64] = 0;
+	ck_assert(proto_valid_id(l));
+}
+END_TEST
+
+START_TEST(over_a_socket)
+{
+	int sv[2];
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	json_t *m = proto_ok(42);
+	ck_assert_int_eq(proto_send(sv[0], m), 0);
+	json_t *r = proto_recv(sv[1], err, sizeof(err));
+	ck_assert(json_equal(m, r));
+	json_decref(r);
+	/* A frame cut short by the peer going away. */
+	ck_assert_int_eq(write(sv[0], "\x10\0\0\0{\"ty", 8), 8);
+	close(sv[0]);
+	ck_assert_ptr_null(proto_recv(sv[1], err, sizeof(err)));
+	ck_assert_str_eq(err, "connection lost in a message");
+	/* And then a clean EOF. */
+	ck_assert_ptr_null(proto_recv(sv[1], err, sizeof(err)));
+	ck_assert_str_eq(err, "");
+	close(sv[1]);
+	json_decref(m);
+}
+END_TEST
+
+START_TEST(error_response)
+{
+	json_t *e = proto_error(3, "no container %s", "x");
+	ck_assert_int_eq(json_integer_value(json_object_get(e, "id")), 3);
+	ck_assert(json_is_false(json_object_get(e, "ok")));
+	ck_assert_str_eq(json_string_value(json_object_get(e, "error")), "no container x");
+	json_decref(e);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("proto");
+	TCase *tc = tcase_create("proto");
+	tcase_add_test(tc, frames);
+	tcase_add_test(tc, decode_errors);
+	tcase_add_test(tc, encode_round_trip);
+	tcase_add_test(tc, process_fields);
+	tcase_add_test(tc, process_errors);
+	tcase_add_test(tc, create_round_trip_and_errors);
+	tcase_add_test(tc, ids);
+	tcase_add_test(tc, over_a_socket);
+	tcase_add_test(tc, error_response);
+	suite_add_tcase(s, tc);
+	return check_run(s);
+}
