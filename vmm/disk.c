@@ -162,6 +162,11 @@ void disk_start(struct disk *d)
 	arm_kick(d);
 }
 
+void disk_stop(struct disk *d)
+{
+	virtio_blk_stop(&d->blk);
+}
+
 void disk_close(struct disk *d)
 {
 	int *fds[] = {&d->fd, &d->kick_fd, &d->irq_fd};

@@ -56,6 +56,10 @@ int disk_attach(struct disk *d, struct kvm_vm *kvm, const struct guestmem *gm, s
 /* Loop thread: starts listening for queue kicks. */
 void disk_start(struct disk *d);
 
+/* Loop thread, once the loop has ended: no more completions will come, so
+ * a vCPU waiting in a device reset for them is released. */
+void disk_stop(struct disk *d);
+
 void disk_close(struct disk *d);
 
 #endif
