@@ -62,6 +62,10 @@ void evloop_fdatasync(struct evloop *l, struct ev_op *op, int fd);
 void evloop_fallocate(struct evloop *l, struct ev_op *op, int fd, int mode, uint64_t offset,
 		      uint64_t len);
 
+/* Queue a timer: complete() runs after ms milliseconds with res -ETIME.
+ * *ts is the timer's storage and must stay valid until then. */
+void evloop_timeout(struct evloop *l, struct ev_op *op, struct __kernel_timespec *ts, unsigned ms);
+
 /* Registers fd with the ring as a fixed file (io_uring_register_files,
  * IOSQE_FIXED_FILE): the kernel then skips the per-operation lookup and
  * reference counting of the fd, which matters for a disk's many small
@@ -83,10 +87,6 @@ void evloop_writev_fixed(struct evloop *l, struct ev_op *op, int file, const str
 void evloop_fdatasync_fixed(struct evloop *l, struct ev_op *op, int file);
 void evloop_fallocate_fixed(struct evloop *l, struct ev_op *op, int file, int mode, uint64_t offset,
 			    uint64_t len);
-
-/* Queue a timer: complete() runs after ms milliseconds with res -ETIME.
- * *ts is the timer's storage and must stay valid until then. */
-void evloop_timeout(struct evloop *l, struct ev_op *op, struct __kernel_timespec *ts, unsigned ms);
 
 /* Runs completions until evloop_stop(). Returns 0, or -errno if the ring
  * itself failed (a host failure: the caller ends the VM). */
