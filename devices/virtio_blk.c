@@ -48,14 +48,26 @@ static int activate(void *dev, uint64_t features)
 	return 0;
 }
 
+/* Transport lock held, vCPU thread. The driver reset the device: stop
+ * taking requests, and wait until the ones at the backend have completed,
+ * so none of them is answered into the rings or buffers the driver now
+ * reclaims. See the header for why the wait cannot deadlock. */
 static void reset(void *dev)
 {
-	/* Requests still at the backend finish into guest memory the driver
-	 * has given up; their completions find the slot orphaned and drop it. */
 	struct virtio_blk *b = of(dev);
 	b->active = false;
-	for (int i = 0; i < VIRTIO_BLK_QUEUE_SIZE; i++)
-		b->slot[i].status = NULL;
+	for (int i = 0; i < VIRTIO_BLK_QUEUE_SIZE; i++) {
+		struct blk_slot *s = &b->slot[i];
+		if (s->busy && !s->orphan) {
+			s->orphan = true;
+			b->orphans++;
+		}
+	}
+	/* The lock is released while waiting: another vCPU may meanwhile
+	 * bring the device up again and start new requests. Those are not
+	 * orphans, so the wait ends with the ones this reset left behind. */
+	while (b->orphans > 0 && !b->stopped)
+		pthread_cond_wait(&b->drained, &b->transport.lock);
 }
 
 static void irq(void *dev)
@@ -76,6 +88,7 @@ void virtio_blk_init(struct virtio_blk *b, uint64_t size, unsigned allow, const 
 		     void *opaque)
 {
 	memset(b, 0, sizeof(*b));
+	pthread_cond_init(&b->drained, NULL);
 	uint64_t features = FEATURES;
 	if (allow & BLK_REQ_RO)
 		features |= 1ULL << VIRTIO_BLK_F_RO;
@@ -205,7 +218,7 @@ void virtio_blk_process(struct virtio_blk *b)
 
 void virtio_blk_complete(struct virtio_blk *b, int i, int result)
 {
-	bool notify = false;
+	bool notify = false, more;
 	if (i < 0 || i >= VIRTIO_BLK_QUEUE_SIZE)
 		return;
 	pthread_mutex_lock(&b->transport.lock);
@@ -216,14 +229,29 @@ void virtio_blk_complete(struct virtio_blk *b, int i, int result)
 	}
 	s->busy = false;
 	b->inflight--;
-	if (s->status && b->active) { /* not orphaned by a reset */
+	if (s->orphan) {
+		/* The driver reset the device since: the reset is waiting for
+		 * this, and nothing may be written into the rings. */
+		s->orphan = false;
+		if (--b->orphans == 0)
+			pthread_cond_broadcast(&b->drained);
+	} else if (b->active) {
 		bool ok = result >= 0 && (uint64_t)result == s->expect;
 		*s->status = ok ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
 		virtq_push(&b->transport.queue[0], s->head, (ok ? s->written : 0) + 1);
 		notify = virtq_should_notify(&b->transport.queue[0]);
 	}
+	more = b->active;
 	pthread_mutex_unlock(&b->transport.lock);
 	finish(b, notify, false);
-	if (b->active)
+	if (more)
 		virtio_blk_process(b); /* a full queue may have waited for a slot */
+}
+
+void virtio_blk_stop(struct virtio_blk *b)
+{
+	pthread_mutex_lock(&b->transport.lock);
+	b->stopped = true;
+	pthread_cond_broadcast(&b->drained);
+	pthread_mutex_unlock(&b->transport.lock);
 }

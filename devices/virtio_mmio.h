@@ -7,7 +7,8 @@
  * A device supplies struct virtio_dev_ops. Register accesses arrive on
  * vCPU threads; the transport serialises them with its own lock and calls
  * the device with that lock held (the device must not block or call back
- * in). Anything the guest gets wrong fails softly: a write in the wrong
+ * in; only reset may wait, on a condition variable with that lock, for
+ * its work in flight to drain, which releases the lock meanwhile). Anything the guest gets wrong fails softly: a write in the wrong
  * state is ignored, a bad status transition or a queue that cannot start
  * sets DEVICE_NEEDS_RESET (and raises a config interrupt once the driver
  * is running), never more.
@@ -33,7 +34,10 @@ struct virtio_dev_ops {
 	/* DRIVER_OK: the features are final and the ready queues started.
 	 * Returns 0, or nonzero to refuse (the device then needs a reset). */
 	int (*activate)(void *dev, uint64_t features);
-	/* The driver reset the device (status 0): stop using the queues. */
+	/* The driver reset the device (status 0): stop using the queues,
+	 * and return only once nothing will touch them again (it may wait
+	 * with the lock released: the transport is already reset and relies
+	 * on none of its state across the call). */
 	void (*reset)(void *dev);
 	/* A queue notification that came through the register, not an
 	 * ioeventfd. Optional. */

@@ -3,7 +3,8 @@
  * virtio-mmio, and the host side of it: requests carried out with io_uring
  * on the event loop (readv/writev at the request's offset, FLUSH as
  * fdatasync, DISCARD and WRITE_ZEROES as fallocate where the file system
- * can punch holes or zero ranges, as many in flight as the queue holds), the queue kick as a
+ * can punch holes or zero ranges, as many in flight as the queue holds,
+ * on the image registered as an io_uring fixed file), the queue kick as a
  * KVM ioeventfd and the interrupt as a KVM irqfd, both owned by the loop,
  * so a vCPU never waits for the disk.
  */
@@ -29,6 +30,7 @@ struct disk {
 	const char *path;
 	bool read_only;
 	int fd;
+	int file; /* fd's fixed-file slot in the loop's ring, or -1: use fd */
 	uint64_t size;
 	unsigned allow; /* BLK_REQ_*: read-only, or what the file can punch/zero */
 	struct virtio_blk blk;
@@ -55,6 +57,10 @@ int disk_attach(struct disk *d, struct kvm_vm *kvm, const struct guestmem *gm, s
 
 /* Loop thread: starts listening for queue kicks. */
 void disk_start(struct disk *d);
+
+/* Loop thread, once the loop has ended: no more completions will come, so
+ * a vCPU waiting in a device reset for them is released. */
+void disk_stop(struct disk *d);
 
 void disk_close(struct disk *d);
 

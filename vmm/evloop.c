@@ -6,7 +6,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#define RING_ENTRIES 64
+#define RING_ENTRIES 256 /* as many completions as a full disk queue */
 
 /* An SQE, submitting queued ones first if the ring is full. */
 static struct io_uring_sqe *get_sqe(struct evloop *l)
@@ -34,6 +34,8 @@ static void arm_wake(struct evloop *l)
 int evloop_init(struct evloop *l, void (*poll)(void *), void *opaque)
 {
 	memset(l, 0, sizeof(*l));
+	for (int i = 0; i < EVLOOP_MAX_FILES; i++)
+		l->files[i] = -1;
 	l->wake_fd = eventfd(0, EFD_CLOEXEC);
 	if (l->wake_fd < 0)
 		return -errno;
@@ -64,35 +66,124 @@ void evloop_write(struct evloop *l, struct ev_op *op, int fd, const void *buf, s
 	io_uring_sqe_set_data(sqe, op);
 }
 
-void evloop_readv(struct evloop *l, struct ev_op *op, int fd, const struct iovec *iov, int n,
-		  uint64_t offset)
+/* The last step of queueing an operation on a file: fd is a registered
+ * slot when fixed. */
+static void on_file(struct io_uring_sqe *sqe, bool fixed, struct ev_op *op)
+{
+	if (fixed)
+		sqe->flags |= IOSQE_FIXED_FILE;
+	io_uring_sqe_set_data(sqe, op);
+}
+
+static void readv_at(struct evloop *l, struct ev_op *op, int fd, bool fixed,
+		     const struct iovec *iov, int n, uint64_t offset)
 {
 	struct io_uring_sqe *sqe = get_sqe(l);
 	io_uring_prep_readv(sqe, fd, iov, n, offset);
-	io_uring_sqe_set_data(sqe, op);
+	on_file(sqe, fixed, op);
+}
+
+static void writev_at(struct evloop *l, struct ev_op *op, int fd, bool fixed,
+		      const struct iovec *iov, int n, uint64_t offset)
+{
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_writev(sqe, fd, iov, n, offset);
+	on_file(sqe, fixed, op);
+}
+
+static void fdatasync_on(struct evloop *l, struct ev_op *op, int fd, bool fixed)
+{
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
+	on_file(sqe, fixed, op);
+}
+
+static void fallocate_on(struct evloop *l, struct ev_op *op, int fd, bool fixed, int mode,
+			 uint64_t offset, uint64_t len)
+{
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_fallocate(sqe, fd, mode, offset, len);
+	on_file(sqe, fixed, op);
+}
+
+void evloop_readv(struct evloop *l, struct ev_op *op, int fd, const struct iovec *iov, int n,
+		  uint64_t offset)
+{
+	readv_at(l, op, fd, false, iov, n, offset);
 }
 
 void evloop_writev(struct evloop *l, struct ev_op *op, int fd, const struct iovec *iov, int n,
 		   uint64_t offset)
 {
-	struct io_uring_sqe *sqe = get_sqe(l);
-	io_uring_prep_writev(sqe, fd, iov, n, offset);
-	io_uring_sqe_set_data(sqe, op);
+	writev_at(l, op, fd, false, iov, n, offset);
 }
 
 void evloop_fdatasync(struct evloop *l, struct ev_op *op, int fd)
 {
-	struct io_uring_sqe *sqe = get_sqe(l);
-	io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
-	io_uring_sqe_set_data(sqe, op);
+	fdatasync_on(l, op, fd, false);
 }
 
 void evloop_fallocate(struct evloop *l, struct ev_op *op, int fd, int mode, uint64_t offset,
 		      uint64_t len)
 {
-	struct io_uring_sqe *sqe = get_sqe(l);
-	io_uring_prep_fallocate(sqe, fd, mode, offset, len);
-	io_uring_sqe_set_data(sqe, op);
+	fallocate_on(l, op, fd, false, mode, offset, len);
+}
+
+int evloop_register_file(struct evloop *l, int fd)
+{
+	if (fd < 0)
+		return -EBADF;
+	if (!l->files_registered) {
+		/* A table of empty (-1) slots, registered once; files come and
+		 * go with updates, so the ring is never re-registered (which
+		 * would wait for it to go idle). */
+		int err = io_uring_register_files(&l->ring, l->files, EVLOOP_MAX_FILES);
+		if (err)
+			return err;
+		l->files_registered = true;
+	}
+	int i = 0;
+	while (i < EVLOOP_MAX_FILES && l->files[i] >= 0)
+		i++;
+	if (i == EVLOOP_MAX_FILES)
+		return -ENFILE;
+	int err = io_uring_register_files_update(&l->ring, i, &fd, 1);
+	if (err < 0)
+		return err;
+	l->files[i] = fd;
+	return i;
+}
+
+void evloop_unregister_file(struct evloop *l, int file)
+{
+	int none = -1;
+	if (file < 0 || file >= EVLOOP_MAX_FILES || l->files[file] < 0)
+		return;
+	io_uring_register_files_update(&l->ring, file, &none, 1);
+	l->files[file] = -1;
+}
+
+void evloop_readv_fixed(struct evloop *l, struct ev_op *op, int file, const struct iovec *iov,
+			int n, uint64_t offset)
+{
+	readv_at(l, op, file, true, iov, n, offset);
+}
+
+void evloop_writev_fixed(struct evloop *l, struct ev_op *op, int file, const struct iovec *iov,
+			 int n, uint64_t offset)
+{
+	writev_at(l, op, file, true, iov, n, offset);
+}
+
+void evloop_fdatasync_fixed(struct evloop *l, struct ev_op *op, int file)
+{
+	fdatasync_on(l, op, file, true);
+}
+
+void evloop_fallocate_fixed(struct evloop *l, struct ev_op *op, int file, int mode, uint64_t offset,
+			    uint64_t len)
+{
+	fallocate_on(l, op, file, true, mode, offset, len);
 }
 
 void evloop_sendmsg(struct evloop *l, struct ev_op *op, int fd, const struct msghdr *msg,
@@ -177,7 +268,8 @@ void evloop_wake(struct evloop *l)
 void evloop_destroy(struct evloop *l)
 {
 	if (l->wake_fd >= 0) {
-		/* Exiting the ring cancels what is still in flight. */
+		/* Exiting the ring cancels what is still in flight and drops
+		 * its references to the registered files. */
 		io_uring_queue_exit(&l->ring);
 		close(l->wake_fd);
 		l->wake_fd = -1;

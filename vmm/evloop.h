@@ -24,8 +24,14 @@ struct ev_op {
 
 #define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
 
+#define EVLOOP_MAX_FILES 16 /* fixed-file slots (evloop_register_file) */
+
 struct evloop {
 	struct io_uring ring;
+	/* The fixed-file table: the fd in each slot, -1 when free; the table
+	 * is registered with the ring on the first evloop_register_file. */
+	int files[EVLOOP_MAX_FILES];
+	bool files_registered;
 	int wake_fd; /* eventfd: evloop_wake() from other threads */
 	unsigned long long wake_buf;
 	struct ev_op wake_op;
@@ -74,6 +80,28 @@ void evloop_cancel_fd(struct evloop *l, struct ev_op *op, int fd);
 /* Queue a timer: complete() runs after ms milliseconds with res -ETIME.
  * *ts is the timer's storage and must stay valid until then. */
 void evloop_timeout(struct evloop *l, struct ev_op *op, struct __kernel_timespec *ts, unsigned ms);
+
+/* Registers fd with the ring as a fixed file (io_uring_register_files,
+ * IOSQE_FIXED_FILE): the kernel then skips the per-operation lookup and
+ * reference counting of the fd, which matters for a disk's many small
+ * requests. Returns the slot for the *_fixed calls, or -errno: -ENFILE
+ * when all EVLOOP_MAX_FILES are taken, or the kernel's refusal; the caller
+ * then keeps using the fd with the plain calls. The ring holds its own
+ * reference to the file until evloop_unregister_file() or
+ * evloop_destroy(), so closing fd alone does not release it. */
+int evloop_register_file(struct evloop *l, int fd);
+
+/* Frees slot file; operations already queued on it keep their reference. */
+void evloop_unregister_file(struct evloop *l, int file);
+
+/* evloop_readv() and the rest on a registered file, by its slot. */
+void evloop_readv_fixed(struct evloop *l, struct ev_op *op, int file, const struct iovec *iov,
+			int n, uint64_t offset);
+void evloop_writev_fixed(struct evloop *l, struct ev_op *op, int file, const struct iovec *iov,
+			 int n, uint64_t offset);
+void evloop_fdatasync_fixed(struct evloop *l, struct ev_op *op, int file);
+void evloop_fallocate_fixed(struct evloop *l, struct ev_op *op, int file, int mode, uint64_t offset,
+			    uint64_t len);
 
 /* Runs completions until evloop_stop(). Returns 0, or -errno if the ring
  * itself failed (a host failure: the caller ends the VM). */

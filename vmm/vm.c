@@ -420,6 +420,10 @@ int vm_run(struct vm *vm, const struct boot_entry *entry)
 		snprintf(why, sizeof(why), "event loop: %s", strerror(-err));
 		vm_stop(vm, VM_EXIT_ERROR, why);
 	}
+	/* A vCPU may be in a disk reset waiting for completions the loop
+	 * will no longer deliver: release it, or the join never returns. */
+	for (int i = 0; i < vm->cfg.ndisks; i++)
+		disk_stop(&vm->cfg.disks[i]);
 	for (int i = 0; i < vm->cfg.ncpus; i++)
 		if (vm->vcpu[i].started)
 			pthread_join(vm->vcpu[i].thread, NULL);

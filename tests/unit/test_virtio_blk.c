@@ -1,14 +1,18 @@
 /* Unit tests for devices/virtio_blk.c: a driver brings the device up
  * through the transport's registers and sends requests on a fake ring; the
- * backend is a RAM disk that completes when the test says so. */
+ * backend is a RAM disk that completes when the test says so, or from
+ * another thread while a reset waits for it. */
 #include <check.h>
 #include <errno.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_mmio.h>
 #include <linux/virtio_ring.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "check_main.h"
 #include "fake_virtq.h"
@@ -313,15 +317,58 @@ START_TEST(malformed_ring_needs_reset)
 }
 END_TEST
 
-START_TEST(reset_orphans_requests_in_flight)
+/* The backend's other thread (the event loop in the VMM): waits until a
+ * reset is waiting for the request in flight, then, a little later,
+ * delivers the completion (or, with stop, says none will come). */
+struct backend_thread {
+	pthread_t t;
+	bool stop;
+	atomic_bool done;
+};
+
+static bool reset_waiting(void)
+{
+	pthread_mutex_lock(&b.transport.lock);
+	bool w = b.orphans > 0;
+	pthread_mutex_unlock(&b.transport.lock);
+	return w;
+}
+
+static void *backend_main(void *arg)
+{
+	struct backend_thread *bt = arg;
+	while (!reset_waiting())
+		usleep(1000);
+	usleep(20000); /* a reset that did not wait would be back by now */
+	if (bt->stop) {
+		virtio_blk_stop(&b);
+	} else {
+		memset(op.iov[0].iov_base, 0x5a, op.iov[0].iov_len); /* the read lands */
+		op.pending = false;
+		virtio_blk_complete(&b, op.slot, (int)op.iov[0].iov_len);
+	}
+	atomic_store(&bt->done, true);
+	return NULL;
+}
+
+START_TEST(reset_waits_for_requests_in_flight)
 {
 	request(VIRTIO_BLK_T_IN, 0, 512, true);
 	ck_assert(op.pending);
+	struct backend_thread bt = {0};
+	ck_assert_int_eq(pthread_create(&bt.t, NULL, backend_main, &bt), 0);
 	wr(VIRTIO_MMIO_STATUS, 0); /* the driver resets with the read in flight */
-	io_complete(0);
-	ck_assert_uint_eq(used_idx(), 0); /* nothing pushed to the dead queue */
+	/* The reset came back only after the completion, ... */
+	ck_assert_msg(atomic_load(&bt.done), "reset returned with a request in flight");
+	pthread_join(bt.t, NULL);
+	/* ... which was not answered: nothing in the used ring or status. */
+	ck_assert_uint_eq(used_idx(), 0);
 	ck_assert_uint_eq(status(), 0xff);
+	ck_assert_int_eq(irqs, 0);
 	ck_assert_int_eq(b.inflight, 0);
+	ck_assert_int_eq(b.orphans, 0);
+	/* A reset with nothing in flight does not wait. */
+	wr(VIRTIO_MMIO_STATUS, 0);
 	/* And the device comes up again. */
 	memset(f.gm.region[0].host + FAKE_AVAIL, 0, 0x20000);
 	f.avail_idx = 0;
@@ -329,6 +376,34 @@ START_TEST(reset_orphans_requests_in_flight)
 	request(VIRTIO_BLK_T_IN, 0, 512, true);
 	io_complete(0);
 	ck_assert_uint_eq(status(), VIRTIO_BLK_S_OK);
+	ck_assert_uint_eq(used_idx(), 1);
+}
+END_TEST
+
+START_TEST(stop_releases_a_waiting_reset)
+{
+	request(VIRTIO_BLK_T_OUT, 0, 512, false);
+	struct backend_thread bt = {.stop = true};
+	ck_assert_int_eq(pthread_create(&bt.t, NULL, backend_main, &bt), 0);
+	wr(VIRTIO_MMIO_STATUS, 0); /* returns once the loop says it is done */
+	ck_assert_msg(atomic_load(&bt.done), "reset returned before the stop");
+	pthread_join(bt.t, NULL);
+	ck_assert(op.pending);
+	ck_assert_int_eq(b.orphans, 1);
+	/* A completion arriving after all the same is dropped, ... */
+	io_complete(0);
+	ck_assert_uint_eq(used_idx(), 0);
+	ck_assert_uint_eq(status(), 0xff);
+	ck_assert_int_eq(b.orphans, 0);
+	/* ... and after a stop a reset never waits. */
+	memset(f.gm.region[0].host + FAKE_AVAIL, 0, 0x20000);
+	f.avail_idx = 0;
+	bring_up(0);
+	virtio_blk_stop(&b);
+	request(VIRTIO_BLK_T_IN, 0, 512, true);
+	ck_assert(op.pending);
+	wr(VIRTIO_MMIO_STATUS, 0);
+	ck_assert_int_eq(b.orphans, 1);
 }
 END_TEST
 
@@ -344,7 +419,8 @@ int main(void)
 	tcase_add_test(tc, flush_get_id_unsupported_and_out_of_range);
 	tcase_add_test(tc, malformed_ring_needs_reset);
 	tcase_add_test(tc, discard_and_write_zeroes);
-	tcase_add_test(tc, reset_orphans_requests_in_flight);
+	tcase_add_test(tc, reset_waits_for_requests_in_flight);
+	tcase_add_test(tc, stop_releases_a_waiting_reset);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
