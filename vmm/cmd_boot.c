@@ -1,19 +1,12 @@
 /* cmd_boot: `vmm boot`, boots a kernel with an optional initramfs. */
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "commands.h"
+#include "launch.h"
 #include "parse.h"
-#include "vm.h"
-#include "x86boot.h"
 
 /* reboot=k: reset through the i8042, which ends the VM. panic=-1 with
  * panic_w: a panic resets at once, flagged as a warm reset, which is how
@@ -57,40 +50,6 @@ static void usage(FILE *f)
 		"triple-faults (a command line of your own needs reboot=k,panic_w panic=-1\n"
 		"for panics to be seen); 128+N when stopped by signal N.\n",
 		DEFAULT_CMDLINE, VM_MAX_CPUS, BOOT_TIMER_MAGIC, BOOT_TIMER_PORT);
-}
-
-/* A read-only mapping of a whole file. */
-struct mapped {
-	const uint8_t *data;
-	size_t len;
-};
-
-static int map_file(const char *what, const char *path, struct mapped *m)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		fprintf(stderr, "vmm: %s %s: %s\n", what, path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size == 0) {
-		fprintf(stderr, "vmm: %s %s: %s\n", what, path,
-			S_ISREG(st.st_mode) ? "file is empty" : "not a regular file");
-		close(fd);
-		return -1;
-	}
-	void *p = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	int saved = errno;
-	close(fd);
-	if (p == MAP_FAILED) {
-		fprintf(stderr, "vmm: %s %s: %s\n", what, path, strerror(saved));
-		return -1;
-	}
-	m->data = p;
-	m->len = st.st_size;
-	return 0;
 }
 
 int cmd_boot(int argc, char **argv)
@@ -202,86 +161,23 @@ int cmd_boot(int argc, char **argv)
 		return 2;
 	}
 
-	struct mapped k = {0}, rd = {0};
-	if (map_file("kernel", kernel, &k) || (initrd && map_file("initrd", initrd, &rd)))
-		return 1;
 	for (int i = 0; i < ndisks; i++)
 		if (disk_open(&disks[i]))
 			return 1;
 	cfg.disks = disks;
 	cfg.ndisks = ndisks;
-	int nslots = ndisks + (cfg.vsock ? 1 : 0);
-	if (nslots > VM_VIRTIO_SLOTS) {
+	if (ndisks + (cfg.vsock ? 1 : 0) > VM_VIRTIO_SLOTS) {
 		fprintf(stderr, "vmm boot: at most %d virtio devices (disks and vsock)\n",
 			VM_VIRTIO_SLOTS);
 		return 2;
 	}
-	/* Announce the virtio-mmio devices on the command line, in slot
-	 * order, which is the order the guest names them in. */
-	static char full_cmdline[4096];
-	size_t used = snprintf(full_cmdline, sizeof(full_cmdline), "%s", cmdline);
-	for (int i = 0; i < nslots && used < sizeof(full_cmdline); i++)
-		used += snprintf(full_cmdline + used, sizeof(full_cmdline) - used,
-				 " virtio_mmio.device=4K@0x%llx:%d",
-				 (unsigned long long)(VM_VIRTIO_BASE + 0x1000ULL * i),
-				 vm_virtio_irq(i));
-	if (used >= sizeof(full_cmdline)) {
-		fprintf(stderr, "vmm: command line too long\n");
-		return 1;
-	}
-	cmdline = full_cmdline;
-	/* Reject a bad kernel before any KVM work. */
-	struct kernel_image image;
-	const char *bad = x86boot_parse_kernel(k.data, k.len, &image);
-	if (bad) {
-		fprintf(stderr, "vmm: kernel %s: %s\n", kernel, bad);
-		return 1;
-	}
-
-	/* Guest RAM is laid out before /dev/kvm is opened, so every problem
-	 * with the kernel, initrd or memory size shows without KVM. */
-	struct guestmem mem;
-	int err = gm_alloc(&mem, mem_size, hugepages);
-	if (err) {
-		fprintf(stderr, "vmm: cannot allocate %llu MiB of guest memory%s: %s\n",
-			(unsigned long long)(mem_size >> 20), hugepages ? " in hugepages" : "",
-			strerror(-err));
-		return 1;
-	}
-	struct boot_input in = {&image, rd.data, rd.len, cmdline, cfg.ncpus};
-	struct boot_entry entry;
-	err = x86boot_load(&mem, &in, &entry);
-	/* The images now live in guest memory. */
-	munmap((void *)k.data, k.len);
-	if (rd.data)
-		munmap((void *)rd.data, rd.len);
-	if (err) {
-		fprintf(stderr, "vmm: %s\n", x86boot_strerror(err));
-		gm_free(&mem);
-		return 1;
-	}
-	cfg.loaded_ns = vm_clock_ns();
-
-	/* A console reader that goes away must not kill the VMM: the write
-	 * fails with EPIPE instead, and the guest runs on. */
-	signal(SIGPIPE, SIG_IGN);
-	/* Last before KVM: the socket is the one thing a failure here would
-	 * have to clean up. */
-	if (cfg.vsock && vsock_open(cfg.vsock)) {
-		gm_free(&mem);
-		return 1;
-	}
-	static struct vm vm;
-	if (vm_create(&vm, &cfg, &mem, why, sizeof(why))) {
-		fprintf(stderr, "vmm: %s\n", why);
-		if (cfg.vsock)
-			vsock_close(cfg.vsock);
-		return 1;
-	}
-	int status = vm_run(&vm, &entry);
-	vm_destroy(&vm);
-	if (cfg.vsock)
-		vsock_close(cfg.vsock);
+	struct launch l = {.kernel = kernel,
+			   .initrd = initrd,
+			   .cmdline = cmdline,
+			   .mem_size = mem_size,
+			   .hugepages = hugepages,
+			   .cfg = cfg};
+	int status = launch_run(&l);
 	for (int i = 0; i < ndisks; i++)
 		disk_close(&disks[i]);
 	return status;

@@ -5,5 +5,6 @@
 /* Each takes the subcommand's own argv (argv[0] is its name) and returns
  * the process exit status: 0 success, 1 failure, 2 usage error. */
 int cmd_boot(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif

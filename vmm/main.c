@@ -12,6 +12,7 @@ static const struct {
 	const char *help;
 } commands[] = {
 	{"boot", cmd_boot, "boot a kernel in a microVM"},
+	{"run", cmd_run, "run a command in a container in a microVM"},
 };
 
 static void usage(FILE *f)

@@ -285,6 +285,12 @@ static void signal_done(struct ev_op *op, int res)
 		return;
 	}
 	int sig = (int)vm->siginfo.ssi_signo;
+	if (vm->cfg.on_signal) {
+		vm->cfg.on_signal(vm->cfg.signal_opaque, sig);
+		evloop_read(&vm->loop, &vm->signal_op, vm->signal_fd, &vm->siginfo,
+			    sizeof(vm->siginfo));
+		return;
+	}
 	char why[64];
 	snprintf(why, sizeof(why), "stopping the guest on SIG%s", sigabbrev_np(sig));
 	vm_stop(vm, 128 + sig, why);

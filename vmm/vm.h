@@ -65,8 +65,12 @@ struct vm_config {
 	struct disk *disks;	     /* opened, in slot order from 0 */
 	int ndisks;
 	struct vsock *vsock; /* listening; in the slot after the disks; or NULL */
-	uint64_t start_ns;   /* CLOCK_MONOTONIC when the VMM started */
-	uint64_t loaded_ns;  /* ... when the kernel was in guest RAM */
+	/* SIGTERM/SIGINT/SIGHUP go here (loop thread) instead of stopping
+	 * the guest, when set: `vmm run` passes them to the container. */
+	void (*on_signal)(void *opaque, int signo);
+	void *signal_opaque;
+	uint64_t start_ns;  /* CLOCK_MONOTONIC when the VMM started */
+	uint64_t loaded_ns; /* ... when the kernel was in guest RAM */
 };
 
 struct vm {

@@ -1,0 +1,584 @@
+/*
+ * vmm-agent: PID 1 of the guest. It mounts the basic file systems, brings
+ * up loopback, marks the boot, then serves the host over vsock (see
+ * proto.h): it connects to the host's port PROTO_AGENT_PORT to say it is
+ * ready (that connection is a control connection) and listens on the same
+ * port for more (stream and control connections). It reaps every orphan.
+ *
+ * One poll() loop, single-threaded: control messages are small and
+ * answered at once; the stdio streams are relayed through 64 KiB buffers
+ * with nonblocking fds, so a slow reader stalls only its own stream.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/reboot.h>
+#include <linux/vm_sockets.h>
+#include <net/if.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/io.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "boot_timer.h"
+#include "container.h"
+#include "proto.h"
+
+#define MAX_CONNS 32
+#define BUF_SIZE  65536
+
+enum role { R_HELLO, R_CONTROL, R_STDIN, R_STDOUT, R_STDERR };
+
+/* A host connection; for a stream, its relay buffer. */
+struct conn {
+	int fd;
+	enum role role;
+	uint8_t *buf; /* frames being read (R_HELLO, R_CONTROL) or relayed bytes */
+	size_t len;
+	bool eof; /* the host closed its side (stdin) */
+};
+
+/* One output stream of the process: pipe -> buffer -> connection. */
+struct out_stream {
+	int pipe_fd; /* -1 once at EOF */
+	int conn;    /* index in conns, -1 until attached */
+	uint8_t buf[BUF_SIZE];
+	size_t len;
+	bool done; /* EOF relayed: the connection is shut */
+};
+
+static struct conn conns[MAX_CONNS];
+static int nconns;
+
+/* The one container (the host runs one per VM). */
+static struct {
+	bool exists, started, exited;
+	char id[65];
+	json_t *create; /* the request it came from (owns the strings) */
+	struct proto_create c;
+	struct container_proc p;
+	int status; /* the process's wait status */
+	struct out_stream out[2];
+	int stdin_conn;
+	uint8_t in_buf[BUF_SIZE];
+	size_t in_len;
+	int waiter; /* control connection waiting for the exit, or -1 */
+	json_int_t wait_id;
+} ct = {.stdin_conn = -1, .waiter = -1};
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "vmm-agent: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+}
+
+/* ---- PID 1 setup ---- */
+
+/* The kernel's initramfs root ("rootfs") cannot be pivoted away from,
+ * and containers pivot_root: put a tmpfs over it as our root first. The
+ * agent already runs, so nothing needs copying. */
+static void leave_rootfs(void)
+{
+	if (mkdir("/newroot", 0755) || mount("tmpfs", "/newroot", "tmpfs", 0, "mode=0755") ||
+	    chdir("/newroot") || mount(".", "/", NULL, MS_MOVE, NULL) || chroot(".") ||
+	    chdir("/"))
+		say("cannot leave the initramfs root: %s (containers cannot pivot_root)",
+		    strerror(errno));
+}
+
+static void mount_basic(void)
+{
+	static const struct {
+		const char *src, *dst, *type, *data;
+		unsigned long flags;
+	} m[] = {
+		{"proc", "/proc", "proc", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC},
+		{"sysfs", "/sys", "sysfs", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC},
+		{"devtmpfs", "/dev", "devtmpfs", "mode=0755", MS_NOSUID},
+		{"devpts", "/dev/pts", "devpts", "ptmxmode=0666,mode=0620", MS_NOSUID | MS_NOEXEC},
+		{"shm", "/dev/shm", "tmpfs", "mode=1777", MS_NOSUID | MS_NODEV},
+		{"cgroup2", "/sys/fs/cgroup", "cgroup2", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC},
+		{"run", "/run", "tmpfs", "mode=0755", MS_NOSUID | MS_NODEV},
+	};
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		mkdir(m[i].dst, 0755);
+		if (mount(m[i].src, m[i].dst, m[i].type, m[i].flags, m[i].data) && errno != EBUSY)
+			say("mount %s: %s", m[i].dst, strerror(errno));
+	}
+}
+
+/* The boot-timer port, when the command line asks (vmm_boot_timer=1). */
+static void mark_boot(void)
+{
+	char cmdline[4096] = "";
+	int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = read(fd, cmdline, sizeof(cmdline) - 1);
+		cmdline[n > 0 ? n : 0] = '\0';
+		close(fd);
+	}
+	if (strstr(cmdline, "vmm_boot_timer=1") && ioperm(BOOT_TIMER_PORT, 1, 1) == 0)
+		outb(BOOT_TIMER_MAGIC, BOOT_TIMER_PORT);
+}
+
+static void loopback_up(void)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr = {0};
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) ||
+	    (ifr.ifr_flags |= IFF_UP, ioctl(s, SIOCSIFFLAGS, &ifr)))
+		say("loopback: %s", strerror(errno));
+	if (s >= 0)
+		close(s);
+}
+
+/* ---- connections ---- */
+
+static int add_conn(int fd, enum role role)
+{
+	if (nconns == MAX_CONNS) {
+		close(fd);
+		return -1;
+	}
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	conns[nconns] = (struct conn){.fd = fd, .role = role, .buf = malloc(BUF_SIZE)};
+	if (!conns[nconns].buf) {
+		close(fd);
+		return -1;
+	}
+	return nconns++;
+}
+
+/* Writes all of msg, waiting for room: control messages are small. */
+static int send_msg(int i, json_t *msg)
+{
+	uint8_t *buf;
+	size_t len, off = 0;
+	int r = msg && proto_encode(msg, &buf, &len) == 0 ? 0 : -1;
+	json_decref(msg);
+	while (r == 0 && off < len) {
+		ssize_t w = write(conns[i].fd, buf + off, len - off);
+		if (w > 0) {
+			off += (size_t)w;
+		} else if (w < 0 && errno == EAGAIN) {
+			struct pollfd p = {conns[i].fd, POLLOUT, 0};
+			poll(&p, 1, -1);
+		} else if (!(w < 0 && errno == EINTR)) {
+			r = -1;
+		}
+	}
+	if (msg && r == 0)
+		free(buf);
+	return r;
+}
+
+static int out_index(enum role r)
+{
+	return r == R_STDOUT ? 0 : 1;
+}
+
+/* ---- requests ---- */
+
+static json_t *do_create(const json_t *req, json_int_t id)
+{
+	char err[512];
+	if (ct.exists)
+		return proto_error(id, "a container exists already");
+	json_t *copy = json_deep_copy(req);
+	if (!copy || proto_create_parse(copy, &ct.c, err, sizeof(err))) {
+		json_decref(copy);
+		return proto_error(id, "create: %s", copy ? err : "out of memory");
+	}
+	if (container_spawn(&ct.c, &ct.p, err, sizeof(err))) {
+		proto_process_free(&ct.c.process);
+		json_decref(copy);
+		return proto_error(id, "create: %s", err);
+	}
+	ct.exists = true;
+	ct.create = copy;
+	snprintf(ct.id, sizeof(ct.id), "%s", ct.c.container);
+	for (int i = 0; i < 2; i++) {
+		ct.out[i].pipe_fd = i == 0 ? ct.p.stdout_fd : ct.p.stderr_fd;
+		ct.out[i].conn = -1;
+		fcntl(ct.out[i].pipe_fd, F_SETFL, O_NONBLOCK);
+	}
+	fcntl(ct.p.stdin_fd, F_SETFL, O_NONBLOCK);
+	return proto_ok(id);
+}
+
+static bool same_container(const json_t *req)
+{
+	const char *c = json_string_value(json_object_get(req, "container"));
+	return ct.exists && c && !strcmp(c, ct.id);
+}
+
+static json_t *do_start(const json_t *req, json_int_t id)
+{
+	char err[512];
+	if (!same_container(req))
+		return proto_error(id, "start: no such container");
+	if (ct.started)
+		return proto_error(id, "start: already started");
+	if (container_start(&ct.p, err, sizeof(err)))
+		return proto_error(id, "start: %s", err);
+	ct.started = true;
+	return proto_ok(id);
+}
+
+static json_t *do_signal(const json_t *req, json_int_t id)
+{
+	const json_t *s = json_object_get(req, "signal");
+	if (!same_container(req))
+		return proto_error(id, "signal: no such container");
+	if (!json_is_integer(s) || json_integer_value(s) < 1 || json_integer_value(s) > 64)
+		return proto_error(id, "signal: signal must be a number from 1 to 64");
+	/* To the namespace's pid 1, which passes it on (SIGKILL: all die). */
+	if (!ct.exited && kill(ct.p.pid, (int)json_integer_value(s)))
+		return proto_error(id, "signal: %s", strerror(errno));
+	return proto_ok(id);
+}
+
+/* The wait answer, once the process has exited and its output is out. */
+static void answer_wait(void)
+{
+	if (ct.waiter < 0 || !ct.exited || !ct.out[0].done || !ct.out[1].done)
+		return;
+	json_t *r = proto_ok(ct.wait_id);
+	if (WIFSIGNALED(ct.status))
+		json_object_set_new(r, "signal", json_integer(WTERMSIG(ct.status)));
+	else
+		json_object_set_new(r, "exit_code", json_integer(WEXITSTATUS(ct.status)));
+	send_msg(ct.waiter, r);
+	ct.waiter = -1;
+}
+
+static void handle_request(int i, json_t *req)
+{
+	const char *type = json_string_value(json_object_get(req, "type"));
+	const json_t *idj = json_object_get(req, "id");
+	json_int_t id = json_is_integer(idj) ? json_integer_value(idj) : 0;
+	json_t *r;
+	if (!json_is_integer(idj) || id < 1)
+		r = proto_error(0, "%s: a request needs an integer id from 1", type);
+	else if (!strcmp(type, "create"))
+		r = do_create(req, id);
+	else if (!strcmp(type, "start"))
+		r = do_start(req, id);
+	else if (!strcmp(type, "signal"))
+		r = do_signal(req, id);
+	else if (!strcmp(type, "wait")) {
+		if (!same_container(req)) {
+			r = proto_error(id, "wait: no such container");
+		} else {
+			ct.waiter = i;
+			ct.wait_id = id;
+			answer_wait();
+			return;
+		}
+	} else if (!strcmp(type, "shutdown")) {
+		send_msg(i, proto_ok(id));
+		sync();
+		reboot(LINUX_REBOOT_CMD_RESTART); /* the VMM ends on the reset */
+		_exit(1);
+	} else
+		r = proto_error(id, "unknown request type '%s'", type);
+	send_msg(i, r);
+}
+
+/* A stream connection's hello: attach it to the container's stdio. */
+static json_t *attach(int i, const json_t *hello)
+{
+	const char *role = json_string_value(json_object_get(hello, "role"));
+	if (!same_container(hello))
+		return proto_error(0, "hello: no such container");
+	if (!strcmp(role, "stdin")) {
+		if (ct.stdin_conn >= 0)
+			return proto_error(0, "hello: stdin is attached already");
+		conns[i].role = R_STDIN;
+		ct.stdin_conn = i;
+	} else {
+		enum role r = strcmp(role, "stdout") ? R_STDERR : R_STDOUT;
+		struct out_stream *o = &ct.out[out_index(r)];
+		if (o->conn >= 0 || o->done)
+			return proto_error(0, "hello: %s is attached already", role);
+		conns[i].role = r;
+		o->conn = i;
+	}
+	conns[i].len = 0;
+	return json_pack("{s:s, s:i}", "type", "hello", "version", PROTO_VERSION);
+}
+
+static void handle_hello(int i, json_t *msg)
+{
+	const char *type = json_string_value(json_object_get(msg, "type"));
+	const json_t *v = json_object_get(msg, "version");
+	const char *role = json_string_value(json_object_get(msg, "role"));
+	json_t *r;
+	if (strcmp(type, "hello"))
+		r = proto_error(0, "the first message must be hello, not '%s'", type);
+	else if (!json_is_integer(v) || json_integer_value(v) != PROTO_VERSION)
+		r = proto_error(0, "unsupported protocol version (the agent speaks %d)",
+				PROTO_VERSION);
+	else if (!role || !strcmp(role, "control")) {
+		conns[i].role = R_CONTROL;
+		r = json_pack("{s:s, s:i}", "type", "hello", "version", PROTO_VERSION);
+	} else if (!strcmp(role, "stdin") || !strcmp(role, "stdout") || !strcmp(role, "stderr"))
+		r = attach(i, msg);
+	else
+		r = proto_error(0, "unknown role '%s'", role);
+	send_msg(i, r);
+}
+
+/* Reads frames from a hello or control connection. Returns -1 to drop it. */
+static int read_frames(int i)
+{
+	struct conn *c = &conns[i];
+	ssize_t n = read(c->fd, c->buf + c->len, BUF_SIZE - c->len);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	if (n == 0)
+		return -1;
+	c->len += (size_t)n;
+	for (;;) {
+		const uint8_t *body;
+		long len = proto_frame(c->buf, c->len, &body);
+		if (len == 0 && c->len == BUF_SIZE)
+			len = -1; /* bigger than we take on a connection */
+		if (len < 0) {
+			send_msg(i, proto_error(0, "bad frame"));
+			return -1;
+		}
+		if (len == 0)
+			return 0;
+		char err[256];
+		json_t *m = proto_decode(body, (size_t)len, err, sizeof(err));
+		size_t used = (size_t)len + 4;
+		memmove(c->buf, c->buf + used, c->len - used);
+		c->len -= used;
+		if (!m) {
+			send_msg(i, proto_error(0, "%s", err));
+			return -1;
+		}
+		enum role before = c->role;
+		if (before == R_HELLO)
+			handle_hello(i, m);
+		else
+			handle_request(i, m);
+		json_decref(m);
+		if (conns[i].role != R_CONTROL && conns[i].role != R_HELLO)
+			return 0; /* now a stream: what follows is raw bytes */
+		if (before == R_HELLO && conns[i].role == R_HELLO)
+			return -1; /* a refused hello */
+	}
+}
+
+static void close_conn(int i)
+{
+	if (conns[i].fd < 0)
+		return;
+	close(conns[i].fd);
+	conns[i].fd = -1;
+	free(conns[i].buf);
+	conns[i].buf = NULL;
+	if (ct.waiter == i)
+		ct.waiter = -1;
+	if (ct.stdin_conn == i)
+		ct.stdin_conn = -1;
+	for (int k = 0; k < 2; k++)
+		if (ct.out[k].conn == i) {
+			ct.out[k].conn = -1;
+			ct.out[k].done = true; /* nobody to deliver to any more */
+		}
+}
+
+/* ---- stream relays ---- */
+
+static void close_stdin_pipe(void)
+{
+	if (ct.p.stdin_fd >= 0)
+		close(ct.p.stdin_fd);
+	ct.p.stdin_fd = -1;
+}
+
+static void relay_stdin(void)
+{
+	int i = ct.stdin_conn;
+	if (i < 0 || ct.p.stdin_fd < 0)
+		return;
+	if (!conns[i].eof && ct.in_len < BUF_SIZE) {
+		ssize_t n = read(conns[i].fd, ct.in_buf + ct.in_len, BUF_SIZE - ct.in_len);
+		if (n > 0)
+			ct.in_len += (size_t)n;
+		else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			conns[i].eof = true;
+	}
+	if (ct.in_len) {
+		ssize_t w = write(ct.p.stdin_fd, ct.in_buf, ct.in_len);
+		if (w > 0) {
+			memmove(ct.in_buf, ct.in_buf + w, ct.in_len - (size_t)w);
+			ct.in_len -= (size_t)w;
+		} else if (w < 0 && errno == EPIPE) {
+			ct.in_len = 0; /* the process closed its stdin */
+			close_stdin_pipe();
+		}
+	}
+	if (conns[i].eof && ct.in_len == 0)
+		close_stdin_pipe();
+}
+
+static void relay_out(struct out_stream *o)
+{
+	if (o->done || o->conn < 0)
+		return;
+	if (o->pipe_fd >= 0 && o->len < BUF_SIZE) {
+		ssize_t n = read(o->pipe_fd, o->buf + o->len, BUF_SIZE - o->len);
+		if (n > 0) {
+			o->len += (size_t)n;
+		} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+			close(o->pipe_fd);
+			o->pipe_fd = -1;
+		}
+	}
+	if (o->len) {
+		ssize_t w = write(conns[o->conn].fd, o->buf, o->len);
+		if (w > 0) {
+			memmove(o->buf, o->buf + w, o->len - (size_t)w);
+			o->len -= (size_t)w;
+		} else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+			o->len = 0; /* the host went away: drop the rest */
+			close(o->pipe_fd);
+			o->pipe_fd = -1;
+		}
+	}
+	if (o->pipe_fd < 0 && o->len == 0) {
+		/* Everything out: the host sees EOF after the last byte. */
+		shutdown(conns[o->conn].fd, SHUT_WR);
+		o->done = true;
+		answer_wait();
+	}
+}
+
+/* ---- children ---- */
+
+static void reap(void)
+{
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (!ct.exists || pid != ct.p.pid)
+			continue; /* an orphan: reaped, that is all */
+		/* pid 1 of the container reports the process's own status. */
+		int st;
+		if (read(ct.p.status_fd, &st, sizeof(st)) == sizeof(st))
+			ct.status = st;
+		else
+			ct.status = status;
+		ct.exited = true;
+		answer_wait();
+	}
+}
+
+static void connect_host(void)
+{
+	int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_vm a = {
+		.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_HOST, .svm_port = PROTO_AGENT_PORT};
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0) {
+		add_conn(fd, R_HELLO);
+		return;
+	}
+	/* Nobody on the host asked for us: serve whoever connects. */
+	if (fd >= 0)
+		close(fd);
+}
+
+int main(void)
+{
+	if (getpid() != 1)
+		say("not PID 1: running anyway");
+	else
+		leave_rootfs();
+	mount_basic();
+	mark_boot();
+	loopback_up();
+	signal(SIGPIPE, SIG_IGN);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	int lfd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	struct sockaddr_vm a = {
+		.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY, .svm_port = PROTO_AGENT_PORT};
+	if (sfd < 0 || lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof(a)) || listen(lfd, 16)) {
+		say("cannot listen on vsock port %d: %s", PROTO_AGENT_PORT, strerror(errno));
+		for (;;)
+			pause(); /* PID 1 must not exit: the host sees no agent */
+	}
+	connect_host();
+	for (;;) {
+		struct pollfd p[MAX_CONNS + 6];
+		int n = 0;
+		p[n++] = (struct pollfd){sfd, POLLIN, 0};
+		p[n++] = (struct pollfd){lfd, POLLIN, 0};
+		for (int i = 0; i < nconns; i++) {
+			short ev = 0;
+			if (conns[i].role == R_HELLO || conns[i].role == R_CONTROL)
+				ev = POLLIN;
+			else if (conns[i].role == R_STDIN && !conns[i].eof && ct.in_len < BUF_SIZE)
+				ev = POLLIN;
+			else if (conns[i].role == R_STDOUT || conns[i].role == R_STDERR)
+				ev = ct.out[out_index(conns[i].role)].len ? POLLOUT : 0;
+			p[n++] = (struct pollfd){ev ? conns[i].fd : -1, ev, 0};
+		}
+		int first_pipe = n;
+		for (int k = 0; k < 2; k++) {
+			struct out_stream *o = &ct.out[k];
+			bool want =
+				ct.exists && o->pipe_fd >= 0 && o->conn >= 0 && o->len < BUF_SIZE;
+			p[n++] = (struct pollfd){want ? o->pipe_fd : -1, POLLIN, 0};
+		}
+		p[n++] = (struct pollfd){ct.exists && ct.in_len ? ct.p.stdin_fd : -1, POLLOUT, 0};
+		if (poll(p, (nfds_t)n, -1) < 0 && errno != EINTR)
+			say("poll: %s", strerror(errno));
+		if (p[0].revents) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof(si)) == sizeof(si))
+				;
+			reap();
+		}
+		if (p[1].revents) {
+			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+			if (fd >= 0)
+				add_conn(fd, R_HELLO);
+		}
+		for (int i = 0; i < first_pipe - 2 && i < nconns; i++) {
+			if (!p[i + 2].revents || conns[i].fd < 0)
+				continue;
+			if ((conns[i].role == R_HELLO || conns[i].role == R_CONTROL) &&
+			    read_frames(i) < 0)
+				close_conn(i);
+		}
+		if (ct.exists) {
+			relay_stdin();
+			relay_out(&ct.out[0]);
+			relay_out(&ct.out[1]);
+		}
+	}
+}

@@ -1,0 +1,173 @@
+/* agent_client: the host's end of the agent protocol. */
+#include "agent_client.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "proto.h"
+
+static int unix_addr(const char *path, struct sockaddr_un *a)
+{
+	*a = (struct sockaddr_un){.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(a->sun_path))
+		return -1;
+	strcpy(a->sun_path, path);
+	return 0;
+}
+
+int agent_listen(struct agent_client *a, const char *vsock_path, char *err, size_t errlen)
+{
+	memset(a, 0, sizeof(*a));
+	a->ctl = -1;
+	a->next_id = 1;
+	snprintf(a->vsock_path, sizeof(a->vsock_path), "%s", vsock_path);
+	snprintf(a->listen_path, sizeof(a->listen_path), "%s_%d", vsock_path, PROTO_AGENT_PORT);
+	struct sockaddr_un addr;
+	a->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (a->listen_fd < 0 || unix_addr(a->listen_path, &addr) ||
+	    bind(a->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) || listen(a->listen_fd, 4)) {
+		snprintf(err, errlen, "listen on %s: %s", a->listen_path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static json_t *hello(const char *role, const char *container)
+{
+	json_t *h = json_pack("{s:s, s:i, s:s}", "type", "hello", "version", PROTO_VERSION, "role",
+			      role);
+	if (h && container)
+		json_object_set_new(h, "container", json_string(container));
+	return h;
+}
+
+/* hello out, hello back. */
+static int greet(int fd, const char *role, const char *container, char *err, size_t errlen)
+{
+	json_t *h = hello(role, container);
+	int r = h ? proto_send(fd, h) : -1;
+	json_decref(h);
+	if (r) {
+		snprintf(err, errlen, "cannot talk to the agent: %s", strerror(errno));
+		return -1;
+	}
+	json_t *back = proto_recv(fd, err, errlen);
+	if (!back) {
+		if (!err[0])
+			snprintf(err, errlen, "the agent closed the connection");
+		return -1;
+	}
+	const char *type = json_string_value(json_object_get(back, "type"));
+	if (strcmp(type, "hello")) {
+		const char *e = json_string_value(json_object_get(back, "error"));
+		snprintf(err, errlen, "the agent refused: %s", e ? e : type);
+		json_decref(back);
+		return -1;
+	}
+	json_decref(back);
+	return 0;
+}
+
+int agent_accept(struct agent_client *a, char *err, size_t errlen)
+{
+	int fd = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "the VM ended before its agent was ready");
+		return -1;
+	}
+	if (greet(fd, "control", NULL, err, errlen)) {
+		close(fd);
+		return -1;
+	}
+	a->ctl = fd;
+	return 0;
+}
+
+void agent_abort(struct agent_client *a)
+{
+	/* Wakes a blocked accept (it fails with EINVAL). */
+	shutdown(a->listen_fd, SHUT_RDWR);
+}
+
+json_int_t agent_send(struct agent_client *a, json_t *req, char *err, size_t errlen)
+{
+	json_int_t id = a->next_id++;
+	int r = req ? json_object_set_new(req, "id", json_integer(id)) : -1;
+	if (!r)
+		r = proto_send(a->ctl, req);
+	json_decref(req);
+	if (r) {
+		snprintf(err, errlen, "cannot send to the agent");
+		return -1;
+	}
+	return id;
+}
+
+json_t *agent_call(struct agent_client *a, json_t *req, char *err, size_t errlen)
+{
+	json_int_t id = agent_send(a, req, err, errlen);
+	if (id < 0)
+		return NULL;
+	json_t *r = proto_recv(a->ctl, err, errlen);
+	if (!r) {
+		if (!err[0])
+			snprintf(err, errlen, "the agent closed the connection");
+		return NULL;
+	}
+	if (json_integer_value(json_object_get(r, "id")) != id) {
+		snprintf(err, errlen, "the agent answered out of turn");
+		json_decref(r);
+		return NULL;
+	}
+	return r;
+}
+
+int agent_stream(struct agent_client *a, const char *role, const char *container, char *err,
+		 size_t errlen)
+{
+	struct sockaddr_un addr;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || unix_addr(a->vsock_path, &addr) ||
+	    connect(fd, (struct sockaddr *)&addr, sizeof(addr))) {
+		snprintf(err, errlen, "connect to %s: %s", a->vsock_path, strerror(errno));
+		goto fail;
+	}
+	char line[32];
+	int n = snprintf(line, sizeof(line), "CONNECT %d\n", PROTO_AGENT_PORT);
+	if (write(fd, line, (size_t)n) != n) {
+		snprintf(err, errlen, "connect to the agent: %s", strerror(errno));
+		goto fail;
+	}
+	/* "OK <port>\n", a byte at a time: what follows is the agent's. */
+	int len = 0;
+	while (len < (int)sizeof(line) - 1 && read(fd, line + len, 1) == 1)
+		if (line[len++] == '\n')
+			break;
+	line[len] = '\0';
+	if (strncmp(line, "OK ", 3)) {
+		snprintf(err, errlen, "the agent did not accept a %s stream", role);
+		goto fail;
+	}
+	if (greet(fd, role, container, err, errlen))
+		goto fail;
+	return fd;
+fail:
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+void agent_close(struct agent_client *a)
+{
+	if (a->ctl >= 0)
+		close(a->ctl);
+	if (a->listen_fd >= 0) {
+		close(a->listen_fd);
+		unlink(a->listen_path);
+	}
+	a->ctl = a->listen_fd = -1;
+}

@@ -1,0 +1,52 @@
+/*
+ * agent_client: the host side of the agent protocol (agent/proto.h) over
+ * a VM's hybrid vsock socket. Blocking calls, for one client thread.
+ *
+ * The agent connects to host port PROTO_AGENT_PORT when it is ready, which
+ * the VMM turns into a connection to the Unix socket PATH_1024: the
+ * client listens there before the VM boots (agent_listen) and takes that
+ * connection as its control connection (agent_accept). Stdio streams are
+ * host-initiated connections through PATH ("CONNECT 1024").
+ */
+#ifndef VMM_AGENT_CLIENT_H
+#define VMM_AGENT_CLIENT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct agent_client {
+	char vsock_path[108]; /* the VM's --vsock PATH */
+	char listen_path[128];
+	int listen_fd;
+	int ctl; /* the control connection, -1 until accepted */
+	json_int_t next_id;
+};
+
+/* Listens on PATH_1024 for the agent. Before the VM starts. Returns 0 or
+ * -1 with err. */
+int agent_listen(struct agent_client *a, const char *vsock_path, char *err, size_t errlen);
+
+/* Waits for the agent's connection and says hello. Returns 0, or -1 with
+ * err (also when agent_abort() was called). */
+int agent_accept(struct agent_client *a, char *err, size_t errlen);
+
+/* Makes agent_accept() return: the VM ended first. Any thread. */
+void agent_abort(struct agent_client *a);
+
+/* Sends req (taking its reference) with the next id. Returns the id, or
+ * -1 with err. */
+json_int_t agent_send(struct agent_client *a, json_t *req, char *err, size_t errlen);
+
+/* Sends req and waits for its response (other messages before it are an
+ * error). Returns the response (ok or not), or NULL with err. */
+json_t *agent_call(struct agent_client *a, json_t *req, char *err, size_t errlen);
+
+/* Opens a stdio stream (role "stdin", "stdout" or "stderr") of a
+ * container's process. Returns the connected fd, or -1 with err. */
+int agent_stream(struct agent_client *a, const char *role, const char *container, char *err,
+		 size_t errlen);
+
+void agent_close(struct agent_client *a);
+
+#endif

@@ -1,0 +1,452 @@
+/*
+ * cmd_run: `vmm run --rootfs DIR -- CMD [ARG...]`: runs one command in a
+ * container in a fresh microVM and exits with its status.
+ *
+ * The VM boots the guest kernel with the agent's initramfs, the rootfs as
+ * an ext4 image on virtio-blk (until virtio-fs) and a vsock device. A
+ * client thread talks to the agent (agent_client.h): create, the three
+ * stdio streams, start, wait; it relays this process's stdin, stdout and
+ * stderr, and passes SIGTERM/SIGINT/SIGHUP on to the container. When the
+ * process has exited and all its output is out, it asks the agent to shut
+ * the VM down. The serial console goes to a log, shown if the VM fails.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent_client.h"
+#include "commands.h"
+#include "launch.h"
+#include "parse.h"
+#include "proto.h"
+#include "rootfs.h"
+
+#define RUN_CMDLINE    "console=ttyS0 reboot=k,panic_w panic=-1 quiet"
+#define DEFAULT_PATH   "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define EXIT_RUN_ERROR 125 /* as docker run: the run itself failed */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: vmm run --rootfs DIR [OPTIONS] -- COMMAND [ARG...]\n"
+		"Run a command in a container in a new microVM; exits with its status.\n"
+		"\n"
+		"  -r, --rootfs DIR     the container's root file system (required)\n"
+		"  -e, --env KEY=VALUE  set an environment variable (repeatable)\n"
+		"  -w, --workdir DIR    working directory in the container (default /)\n"
+		"  -u, --user UID[:GID] user and group ids to run as (default 0:0)\n"
+		"      --hostname NAME  the container's hostname (default: a random id)\n"
+		"  -p, --cpus N         vCPUs (default 1)\n"
+		"  -m, --memory SIZE    guest memory (default 256M)\n"
+		"      --kernel PATH    guest kernel (default: guest/bzImage next to vmm)\n"
+		"      --initrd PATH    agent initramfs (default: guest/agent-initramfs.cpio.gz)\n"
+		"      --boot-timer     report the guest's boot-timer write on stderr\n"
+		"  -h, --help           show this help\n"
+		"\n"
+		"stdin, stdout and stderr are the container process's. SIGTERM, SIGINT and\n"
+		"SIGHUP are passed on to it. Exit status: the command's, 128+N if signal N\n"
+		"ended it, 125 if the run itself failed, 2 on a usage error.\n");
+}
+
+struct run {
+	struct agent_client agent;
+	struct vm *vm;
+	struct proto_create create;
+	int sig_pipe[2]; /* signals from the loop thread to the client */
+	pthread_t thread;
+	bool thread_started;
+	int status; /* the command's exit status; -1 until known */
+	char err[512];
+};
+
+static void on_signal(void *opaque, int signo)
+{
+	struct run *r = opaque;
+	unsigned char s = (unsigned char)signo;
+	(void)!write(r->sig_pipe[1], &s, 1); /* nonblocking: a full pipe drops it */
+}
+
+/* Errors from the agent's answer r (NULL: err is set already). */
+static bool failed(struct run *r, json_t *resp, const char *what)
+{
+	if (!resp)
+		return true;
+	if (json_is_true(json_object_get(resp, "ok")))
+		return false;
+	const char *e = json_string_value(json_object_get(resp, "error"));
+	snprintf(r->err, sizeof(r->err), "%s: %s", what, e ? e : "refused");
+	return true;
+}
+
+/* Copies what is readable on from to to; false at EOF or error. */
+static bool pump(int from, int to)
+{
+	char buf[65536];
+	ssize_t n = read(from, buf, sizeof(buf));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	if (n <= 0)
+		return false;
+	for (ssize_t off = 0; off < n;) {
+		ssize_t w = write(to, buf + off, (size_t)(n - off));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return true; /* our own stdout is gone: drop, keep draining */
+		off += w;
+	}
+	return true;
+}
+
+/* Relays stdio until the process has exited and its output is all out. */
+static void relay(struct run *r, int in, int out, int err, json_int_t wait_id)
+{
+	int outs[2] = {out, err}, dst[2] = {STDOUT_FILENO, STDERR_FILENO};
+	bool stdin_open = true;
+	while (r->status < 0 || outs[0] >= 0 || outs[1] >= 0) {
+		struct pollfd p[5] = {
+			{stdin_open ? STDIN_FILENO : -1, POLLIN, 0},
+			{outs[0], POLLIN, 0},
+			{outs[1], POLLIN, 0},
+			{r->agent.ctl, POLLIN, 0},
+			{r->sig_pipe[0], POLLIN, 0},
+		};
+		if (poll(p, 5, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[0].revents) {
+			/* A blocking write: the agent buffers 64 KiB and the
+			 * process's stdin pipe more; a process that never reads
+			 * its stdin stalls only more stdin. */
+			if (!pump(STDIN_FILENO, in)) {
+				stdin_open = false;
+				shutdown(in, SHUT_WR);
+			}
+		}
+		for (int k = 0; k < 2; k++)
+			if (p[1 + k].revents && !pump(outs[k], dst[k])) {
+				close(outs[k]);
+				outs[k] = -1;
+			}
+		if (p[3].revents) {
+			char e[256];
+			json_t *m = proto_recv(r->agent.ctl, e, sizeof(e));
+			if (!m) {
+				snprintf(r->err, sizeof(r->err), "lost the agent: %s",
+					 e[0] ? e : "connection closed");
+				return;
+			}
+			if (json_integer_value(json_object_get(m, "id")) == wait_id) {
+				const json_t *sig = json_object_get(m, "signal");
+				r->status = sig ? 128 + (int)json_integer_value(sig)
+						: (int)json_integer_value(
+							  json_object_get(m, "exit_code"));
+			}
+			json_decref(m);
+		}
+		if (p[4].revents) {
+			unsigned char s;
+			if (read(r->sig_pipe[0], &s, 1) == 1) {
+				json_t *req =
+					json_pack("{s:s, s:s, s:i}", "type", "signal", "container",
+						  r->create.container, "signal", (int)s);
+				char e[256];
+				agent_send(&r->agent, req, e, sizeof(e));
+			}
+		}
+	}
+}
+
+static void *client(void *opaque)
+{
+	struct run *r = opaque;
+	char e[256];
+	int in = -1, out = -1, err = -1;
+	if (agent_accept(&r->agent, r->err, sizeof(r->err)))
+		return NULL;
+	json_t *resp = agent_call(&r->agent, proto_create_json(&r->create), r->err, sizeof(r->err));
+	if (failed(r, resp, "create"))
+		goto out;
+	json_decref(resp);
+	const char *id = r->create.container;
+	if ((out = agent_stream(&r->agent, "stdout", id, r->err, sizeof(r->err))) < 0 ||
+	    (err = agent_stream(&r->agent, "stderr", id, r->err, sizeof(r->err))) < 0 ||
+	    (in = agent_stream(&r->agent, "stdin", id, r->err, sizeof(r->err))) < 0) {
+		resp = NULL;
+		goto out;
+	}
+	resp = agent_call(&r->agent, json_pack("{s:s, s:s}", "type", "start", "container", id),
+			  r->err, sizeof(r->err));
+	if (failed(r, resp, "start"))
+		goto out;
+	json_decref(resp);
+	resp = NULL;
+	json_int_t wait_id = agent_send(
+		&r->agent, json_pack("{s:s, s:s}", "type", "wait", "container", id), e, sizeof(e));
+	if (wait_id > 0) {
+		relay(r, in, out, err, wait_id);
+		out = err = -1; /* relay closed them */
+	}
+out:
+	json_decref(resp);
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	if (err >= 0)
+		close(err);
+	/* Whatever happened, the VM's work is done. */
+	agent_send(&r->agent, json_pack("{s:s}", "type", "shutdown"), e, sizeof(e));
+	return NULL;
+}
+
+static int before_run(struct vm *vm, void *opaque)
+{
+	struct run *r = opaque;
+	r->vm = vm;
+	if (pthread_create(&r->thread, NULL, client, r)) {
+		fprintf(stderr, "vmm run: cannot start a thread\n");
+		return -1;
+	}
+	r->thread_started = true;
+	return 0;
+}
+
+/* dir/name of the directory vmm lives in (build/ or an install prefix). */
+static void beside_vmm(char *out, size_t len, const char *name)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	snprintf(out, len, "%s/%s", n > 0 ? dirname(exe) : ".", name);
+}
+
+static void show_console(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return;
+	char lines[20][256];
+	int n = 0;
+	while (fgets(lines[n % 20], sizeof(lines[0]), f))
+		n++;
+	fclose(f);
+	fprintf(stderr, "vmm run: the guest's console said:\n");
+	for (int i = n > 20 ? n - 20 : 0; i < n; i++)
+		fprintf(stderr, "  %s", lines[i % 20]);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"rootfs", required_argument, NULL, 'r'},
+		{"env", required_argument, NULL, 'e'},
+		{"workdir", required_argument, NULL, 'w'},
+		{"user", required_argument, NULL, 'u'},
+		{"hostname", required_argument, NULL, 'H'},
+		{"cpus", required_argument, NULL, 'p'},
+		{"memory", required_argument, NULL, 'm'},
+		{"kernel", required_argument, NULL, 'k'},
+		{"initrd", required_argument, NULL, 'i'},
+		{"boot-timer", no_argument, NULL, 'T'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	const char *rootfs = NULL, *cwd = "/", *hostname = NULL;
+	static char kernel[PATH_MAX], initrd[PATH_MAX];
+	beside_vmm(kernel, sizeof(kernel), "guest/bzImage");
+	beside_vmm(initrd, sizeof(initrd), "guest/agent-initramfs.cpio.gz");
+	static char *env[PROTO_MAX_ARGS + 4];
+	int nenv = 0;
+	env[nenv++] = DEFAULT_PATH;
+	uint64_t mem = 256ULL << 20;
+	long ncpus = 1, uid = 0, gid = 0;
+	bool boot_timer = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "+r:e:w:u:p:m:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			rootfs = optarg;
+			break;
+		case 'e':
+			if (!strchr(optarg, '=') || optarg[0] == '=' || nenv >= PROTO_MAX_ARGS) {
+				fprintf(stderr, "vmm run: --env: '%s' is not KEY=VALUE\n", optarg);
+				return 2;
+			}
+			env[nenv++] = optarg;
+			break;
+		case 'w':
+			if (optarg[0] != '/') {
+				fprintf(stderr, "vmm run: --workdir: '%s' is not absolute\n",
+					optarg);
+				return 2;
+			}
+			cwd = optarg;
+			break;
+		case 'u': {
+			char *colon = strchr(optarg, ':');
+			if (colon)
+				*colon = '\0';
+			if (parse_int_range(optarg, 0, UINT32_MAX - 1, &uid) ||
+			    (colon && parse_int_range(colon + 1, 0, UINT32_MAX - 1, &gid))) {
+				fprintf(stderr, "vmm run: --user: not UID or UID:GID (numbers)\n");
+				return 2;
+			}
+			break;
+		}
+		case 'H':
+			hostname = optarg;
+			break;
+		case 'p':
+			if (parse_int_range(optarg, 1, VM_MAX_CPUS, &ncpus)) {
+				fprintf(stderr,
+					"vmm run: --cpus: '%s' is not a number from 1 to %d\n",
+					optarg, VM_MAX_CPUS);
+				return 2;
+			}
+			break;
+		case 'm':
+			if (parse_mem_size(optarg, &mem) || mem < (64ULL << 20) || mem % 4096) {
+				fprintf(stderr,
+					"vmm run: --memory: '%s' is not a size of at least 64M\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'k':
+			snprintf(kernel, sizeof(kernel), "%s", optarg);
+			break;
+		case 'i':
+			snprintf(initrd, sizeof(initrd), "%s", optarg);
+			break;
+		case 'T':
+			boot_timer = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr, "Try 'vmm run --help'.\n");
+			return 2;
+		}
+	}
+	if (!rootfs || optind >= argc) {
+		fprintf(stderr, "vmm run: %s\nTry 'vmm run --help'.\n",
+			rootfs ? "no command to run" : "--rootfs is required");
+		return 2;
+	}
+
+	/* The container's id and default hostname: 12 random hex digits. */
+	static char id[16], hostenv[80];
+	unsigned char rnd[6] = {0};
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+		memcpy(rnd, &(pid_t){getpid()}, sizeof(pid_t));
+	for (int i = 0; i < 6; i++)
+		sprintf(id + 2 * i, "%02x", rnd[i]);
+	if (!hostname)
+		hostname = id;
+	snprintf(hostenv, sizeof(hostenv), "HOSTNAME=%s", hostname);
+	env[nenv++] = hostenv;
+	env[nenv++] = uid == 0 ? "HOME=/root" : "HOME=/";
+	env[nenv] = NULL;
+
+	/* Scratch: the rootfs image, the vsock socket and the console log. */
+	const char *tmp = getenv("TMPDIR");
+	static char dir[PATH_MAX], image[PATH_MAX + 16], sock[PATH_MAX + 16], log[PATH_MAX + 16];
+	snprintf(dir, sizeof(dir), "%s/vmm-run.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		fprintf(stderr, "vmm run: scratch directory %s: %s\n", dir, strerror(errno));
+		return EXIT_RUN_ERROR;
+	}
+	snprintf(image, sizeof(image), "%s/rootfs.img", dir);
+	snprintf(sock, sizeof(sock), "%s/vsock", dir);
+	snprintf(log, sizeof(log), "%s/console.log", dir);
+	int status = EXIT_RUN_ERROR;
+	static struct run r = {.status = -1, .sig_pipe = {-1, -1}};
+	static struct disk disk;
+	static struct vsock vsock;
+	char err[512], spec[PATH_MAX + 32];
+	int console = -1;
+	r.agent.listen_fd = r.agent.ctl = -1;
+	if (rootfs_image(rootfs, image, err, sizeof(err))) {
+		fprintf(stderr, "vmm run: %s\n", err);
+		goto out;
+	}
+	disk_parse_spec(image, &disk);
+	snprintf(spec, sizeof(spec), "3,%s", sock);
+	console = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (disk_open(&disk) || vsock_parse_spec(spec, &vsock, err, sizeof(err)) || console < 0 ||
+	    pipe2(r.sig_pipe, O_CLOEXEC | O_NONBLOCK) ||
+	    agent_listen(&r.agent, sock, err, sizeof(err))) {
+		fprintf(stderr, "vmm run: cannot set up the VM: %s\n",
+			err[0] ? err : strerror(errno));
+		goto out;
+	}
+	r.create = (struct proto_create){
+		.container = id,
+		.rootfs_source = "/dev/vda",
+		.rootfs_fstype = "ext4",
+		.hostname = hostname,
+		.process = {.args = argv + optind,
+			    .env = env,
+			    .cwd = cwd,
+			    .uid = (uid_t)uid,
+			    .gid = (gid_t)gid},
+	};
+	struct launch l = {
+		.kernel = kernel,
+		.initrd = initrd,
+		.cmdline = RUN_CMDLINE,
+		.mem_size = mem,
+		.cfg = {.ncpus = (int)ncpus,
+			.console_in = -1,
+			.console_out = console,
+			.boot_timer = boot_timer,
+			.disks = &disk,
+			.ndisks = 1,
+			.vsock = &vsock,
+			.on_signal = on_signal,
+			.signal_opaque = &r,
+			.start_ns = vm_clock_ns()},
+		.before_run = before_run,
+		.opaque = &r,
+	};
+	if (boot_timer)
+		l.cmdline = RUN_CMDLINE " vmm_boot_timer=1";
+	int vm_status = launch_run(&l);
+	if (r.thread_started) {
+		agent_abort(&r.agent);
+		pthread_join(r.thread, NULL);
+	}
+	if (r.status >= 0) {
+		status = r.status;
+	} else {
+		fprintf(stderr, "vmm run: %s\n",
+			r.err[0] ? r.err : "the VM stopped before the container ran");
+		if (vm_status != 0 || !r.err[0])
+			show_console(log);
+	}
+out:
+	agent_close(&r.agent);
+	disk_close(&disk);
+	if (console >= 0)
+		close(console);
+	unlink(image);
+	unlink(log);
+	unlink(sock);
+	rmdir(dir);
+	return status;
+}
