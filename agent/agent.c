@@ -95,8 +95,7 @@ static void say(const char *fmt, ...)
 static void leave_rootfs(void)
 {
 	if (mkdir("/newroot", 0755) || mount("tmpfs", "/newroot", "tmpfs", 0, "mode=0755") ||
-	    chdir("/newroot") || mount(".", "/", NULL, MS_MOVE, NULL) || chroot(".") ||
-	    chdir("/"))
+	    chdir("/newroot") || mount(".", "/", NULL, MS_MOVE, NULL) || chroot(".") || chdir("/"))
 		say("cannot leave the initramfs root: %s (containers cannot pivot_root)",
 		    strerror(errno));
 }
@@ -235,8 +234,13 @@ static json_t *do_start(const json_t *req, json_int_t id)
 		return proto_error(id, "start: no such container");
 	if (ct.started)
 		return proto_error(id, "start: already started");
-	if (container_start(&ct.p, err, sizeof(err)))
-		return proto_error(id, "start: %s", err);
+	int code;
+	if (container_start(&ct.p, err, sizeof(err), &code)) {
+		json_t *r = proto_error(id, "start: %s", err);
+		if (code)
+			json_object_set_new(r, "exit_code", json_integer(code));
+		return r;
+	}
 	ct.started = true;
 	return proto_ok(id);
 }

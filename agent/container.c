@@ -130,12 +130,20 @@ __attribute__((noreturn)) static void exec_process(int efd, const struct proto_p
 		die(efd, "no_new_privs: %s", strerror(errno));
 	if (chdir(p->cwd))
 		die(efd, "cwd %s: %s", p->cwd, strerror(errno));
+	/* Dispositions the agent set (it ignores SIGPIPE) survive exec:
+	 * the process starts with every signal at its default, unblocked. */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	environ = p->env; /* execvp looks up PATH in the process's own env */
 	execvp(p->args[0], p->args);
-	die(efd, "exec %s: %s", p->args[0], strerror(errno));
+	/* A leading byte of 126 or 127 tells the agent which status a
+	 * shell would give: not found, or found but not runnable. */
+	int e = errno;
+	die(efd, "%cexec %s: %s", e == ENOENT ? 127 : 126, p->args[0], strerror(e));
 }
 
 static void on_signal(int sig)
@@ -213,6 +221,7 @@ __attribute__((noreturn)) static void child(const struct proto_create *c, const 
 	close(in[0]);
 	close(out[1]);
 	close(err[1]);
+	prctl(PR_SET_NAME, "init", 0, 0, 0); /* what ps shows for pid 1 */
 	init_loop(pid, status[1]);
 }
 
@@ -273,8 +282,9 @@ fail:
 	return -1;
 }
 
-int container_start(struct container_proc *p, char *err, size_t errlen)
+int container_start(struct container_proc *p, char *err, size_t errlen, int *exit_code)
 {
+	*exit_code = 0;
 	if (write(p->start_fd, "s", 1) != 1) {
 		snprintf(err, errlen, "the container's init is gone");
 		return -1;
@@ -289,6 +299,9 @@ int container_start(struct container_proc *p, char *err, size_t errlen)
 	if (n <= 0)
 		return 0;
 	msg[n] = '\0';
-	snprintf(err, errlen, "%s", msg);
+	const char *text = msg;
+	if (msg[0] == 126 || msg[0] == 127)
+		*exit_code = *text++;
+	snprintf(err, errlen, "%s", text);
 	return -1;
 }

@@ -32,7 +32,9 @@ int container_spawn(const struct proto_create *c, struct container_proc *p, char
 		    size_t errlen);
 
 /* Lets the process run and waits until it was exec'd. Returns 0, or -1
- * with why it could not start in err. */
-int container_start(struct container_proc *p, char *err, size_t errlen);
+ * with why it could not start in err and, when exec itself failed, the
+ * status a shell would give in *exit_code (127 not found, 126 not
+ * runnable; else 0). */
+int container_start(struct container_proc *p, char *err, size_t errlen, int *exit_code);
 
 #endif

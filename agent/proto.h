@@ -23,7 +23,8 @@
  * or {"type":"response","id":N,"ok":false,"error":"..."}. Requests:
  *   create   {"container","rootfs":{"source","fstype","readonly"},
  *             "hostname","process":PROCESS}
- *   start    {"container"}
+ *   start    {"container"}  an exec failure's error carries "exit_code"
+ *            (127: not found, 126: not runnable), as a shell's would
  *   exec     {"container","exec_id","process":PROCESS}
  *   signal   {"container","exec_id"?,"signal":N}
  *   close_stdin {"container","exec_id"?}

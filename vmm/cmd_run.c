@@ -56,7 +56,8 @@ static void usage(FILE *f)
 		"\n"
 		"stdin, stdout and stderr are the container process's. SIGTERM, SIGINT and\n"
 		"SIGHUP are passed on to it. Exit status: the command's, 128+N if signal N\n"
-		"ended it, 125 if the run itself failed, 2 on a usage error.\n");
+		"ended it, 127 if it does not exist, 126 if it cannot be run, 125 if the\n"
+		"run itself failed, 2 on a usage error.\n");
 }
 
 struct run {
@@ -66,7 +67,8 @@ struct run {
 	int sig_pipe[2]; /* signals from the loop thread to the client */
 	pthread_t thread;
 	bool thread_started;
-	int status; /* the command's exit status; -1 until known */
+	int status;    /* the command's exit status; -1 until known */
+	int exit_code; /* ... or the one a failure to start it gives, if not 0 */
 	char err[512];
 };
 
@@ -84,8 +86,13 @@ static bool failed(struct run *r, json_t *resp, const char *what)
 		return true;
 	if (json_is_true(json_object_get(resp, "ok")))
 		return false;
+	/* The agent's error names the request already. */
 	const char *e = json_string_value(json_object_get(resp, "error"));
-	snprintf(r->err, sizeof(r->err), "%s: %s", what, e ? e : "refused");
+	snprintf(r->err, sizeof(r->err), "%s", e ? e : what);
+	const json_t *code = json_object_get(resp, "exit_code");
+	if (json_is_integer(code))
+		r->exit_code = (int)json_integer_value(code);
+	json_decref(resp);
 	return true;
 }
 
@@ -178,8 +185,10 @@ static void *client(void *opaque)
 	if (agent_accept(&r->agent, r->err, sizeof(r->err)))
 		return NULL;
 	json_t *resp = agent_call(&r->agent, proto_create_json(&r->create), r->err, sizeof(r->err));
-	if (failed(r, resp, "create"))
+	if (failed(r, resp, "create")) {
+		resp = NULL;
 		goto out;
+	}
 	json_decref(resp);
 	const char *id = r->create.container;
 	if ((out = agent_stream(&r->agent, "stdout", id, r->err, sizeof(r->err))) < 0 ||
@@ -190,8 +199,10 @@ static void *client(void *opaque)
 	}
 	resp = agent_call(&r->agent, json_pack("{s:s, s:s}", "type", "start", "container", id),
 			  r->err, sizeof(r->err));
-	if (failed(r, resp, "start"))
+	if (failed(r, resp, "start")) {
+		resp = NULL;
 		goto out;
+	}
 	json_decref(resp);
 	resp = NULL;
 	json_int_t wait_id = agent_send(
@@ -433,6 +444,9 @@ int cmd_run(int argc, char **argv)
 	}
 	if (r.status >= 0) {
 		status = r.status;
+	} else if (r.exit_code) {
+		fprintf(stderr, "vmm run: %s\n", r.err);
+		status = r.exit_code;
 	} else {
 		fprintf(stderr, "vmm run: %s\n",
 			r.err[0] ? r.err : "the VM stopped before the container ran");
