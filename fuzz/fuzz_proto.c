@@ -1,0 +1,66 @@
+/* libFuzzer target: the agent protocol as a hostile peer sends it. The
+ * input is a byte stream of frames; each whole frame is decoded and, as
+ * the agent would, read as a create request and as a process. Checks what
+ * the agent relies on for an accepted request. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_process(const struct proto_process *p)
+{
+	if (!p->args || !p->args[0] || !p->env || !p->cwd || p->cwd[0] != '/')
+		abort();
+	for (char *const *a = p->args; *a; a++)
+		(void)strlen(*a);
+	for (char *const *e = p->env; *e; e++)
+		(void)strlen(*e);
+	for (size_t i = 0; i < p->ngroups; i++)
+		if (p->groups[i] == (gid_t)-1)
+			abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char err[256];
+	while (size) {
+		const uint8_t *body;
+		long n = proto_frame(data, size, &body);
+		if (n <= 0)
+			break;
+		json_t *m = proto_decode(body, (size_t)n, err, sizeof(err));
+		if (m) {
+			struct proto_create c;
+			if (proto_create_parse(m, &c, err, sizeof(err)) == 0) {
+				if (!proto_valid_id(c.container) ||
+				    strncmp(c.rootfs_source, "/dev/", 5))
+					abort();
+				check_process(&c.process);
+				/* What the host would send back must parse the same. */
+				json_t *again = proto_create_json(&c);
+				struct proto_create d;
+				if (!again || proto_create_parse(again, &d, err, sizeof(err)))
+					abort();
+				proto_process_free(&d.process);
+				json_decref(again);
+				proto_process_free(&c.process);
+			}
+			struct proto_process p;
+			if (proto_process_parse(json_object_get(m, "process"), &p, err, sizeof(err)) ==
+			    0) {
+				check_process(&p);
+				proto_process_free(&p);
+			}
+			uint8_t *out;
+			size_t len;
+			if (proto_encode(m, &out, &len) == 0)
+				free(out);
+			json_decref(m);
+		}
+		data += n + 4;
+		size -= (size_t)n + 4;
+	}
+	return 0;
+}
