@@ -330,15 +330,11 @@ static json_t *attach(int i, const json_t *hello)
 
 static void handle_hello(int i, json_t *msg)
 {
-	const char *type = json_string_value(json_object_get(msg, "type"));
-	const json_t *v = json_object_get(msg, "version");
 	const char *role = json_string_value(json_object_get(msg, "role"));
+	char err[256];
 	json_t *r;
-	if (strcmp(type, "hello"))
-		r = proto_error(0, "the first message must be hello, not '%s'", type);
-	else if (!json_is_integer(v) || json_integer_value(v) != PROTO_VERSION)
-		r = proto_error(0, "unsupported protocol version (the agent speaks %d)",
-				PROTO_VERSION);
+	if (proto_check_hello(msg, err, sizeof(err)))
+		r = proto_error(0, "%s", err);
 	else if (!role || !strcmp(role, "control")) {
 		conns[i].role = R_CONTROL;
 		r = json_pack("{s:s, s:i}", "type", "hello", "version", PROTO_VERSION);

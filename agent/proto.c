@@ -123,6 +123,24 @@ json_t *proto_recv(int fd, char *err, size_t errlen)
 	return j;
 }
 
+int proto_check_hello(const json_t *m, char *err, size_t errlen)
+{
+	const char *type = json_string_value(json_object_get(m, "type"));
+	const json_t *v = json_object_get(m, "version");
+	if (!type || strcmp(type, "hello")) {
+		const char *e = json_string_value(json_object_get(m, "error"));
+		snprintf(err, errlen, "%s", e ? e : "expected a hello");
+		return -1;
+	}
+	if (!json_is_integer(v) || json_integer_value(v) != PROTO_VERSION) {
+		snprintf(err, errlen, "unsupported protocol version %lld (this side speaks %d)",
+			 json_is_integer(v) ? (long long)json_integer_value(v) : -1LL,
+			 PROTO_VERSION);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- typed requests ---- */
 
 static int bad(char *err, size_t errlen, const char *field, const char *want)

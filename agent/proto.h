@@ -90,6 +90,11 @@ struct proto_create {
 	struct proto_process process;
 };
 
+/* Checks a hello (from the host, or the agent's answer): type "hello"
+ * and version PROTO_VERSION. Returns 0, or -1 with the reason in err
+ * (an error response's own message when it is one). */
+int proto_check_hello(const json_t *m, char *err, size_t errlen);
+
 /* Read a request's fields, checking every type. Return 0, or -1 with
  * one line in err naming the field. */
 int proto_process_parse(const json_t *j, struct proto_process *p, char *err, size_t errlen);

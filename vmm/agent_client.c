@@ -61,10 +61,9 @@ static int greet(int fd, const char *role, const char *container, char *err, siz
 			snprintf(err, errlen, "the agent closed the connection");
 		return -1;
 	}
-	const char *type = json_string_value(json_object_get(back, "type"));
-	if (strcmp(type, "hello")) {
-		const char *e = json_string_value(json_object_get(back, "error"));
-		snprintf(err, errlen, "the agent refused: %s", e ? e : type);
+	char why[256];
+	if (proto_check_hello(back, why, sizeof(why))) {
+		snprintf(err, errlen, "the agent refused: %s", why);
 		json_decref(back);
 		return -1;
 	}

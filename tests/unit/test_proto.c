@@ -210,6 +210,30 @@ START_TEST(over_a_socket)
 }
 END_TEST
 
+START_TEST(hello_versions)
+{
+	json_t *h = parse("{\"type\":\"hello\",\"version\":1}");
+	ck_assert_int_eq(proto_check_hello(h, err, sizeof(err)), 0);
+	json_decref(h);
+	h = parse("{\"type\":\"hello\",\"version\":2}");
+	ck_assert_int_eq(proto_check_hello(h, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "unsupported protocol version 2 (this side speaks 1)");
+	json_decref(h);
+	h = parse("{\"type\":\"hello\",\"version\":\"1\"}");
+	ck_assert_int_eq(proto_check_hello(h, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "version -1"));
+	json_decref(h);
+	h = parse("{\"type\":\"hello\"}");
+	ck_assert_int_eq(proto_check_hello(h, err, sizeof(err)), -1);
+	json_decref(h);
+	/* The other side refused: its message is the reason. */
+	h = proto_error(0, "no such container");
+	ck_assert_int_eq(proto_check_hello(h, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "no such container");
+	json_decref(h);
+}
+END_TEST
+
 START_TEST(error_response)
 {
 	json_t *e = proto_error(3, "no container %s", "x");
@@ -232,6 +256,7 @@ int main(void)
 	tcase_add_test(tc, create_round_trip_and_errors);
 	tcase_add_test(tc, ids);
 	tcase_add_test(tc, over_a_socket);
+	tcase_add_test(tc, hello_versions);
 	tcase_add_test(tc, error_response);
 	suite_add_tcase(s, tc);
 	return check_run(s);
