@@ -6,5 +6,8 @@
  * the process exit status: 0 success, 1 failure, 2 usage error. */
 int cmd_boot(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_load(int argc, char **argv);
+int cmd_images(int argc, char **argv);
+int cmd_rmi(int argc, char **argv);
 
 #endif

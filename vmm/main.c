@@ -13,6 +13,9 @@ static const struct {
 } commands[] = {
 	{"boot", cmd_boot, "boot a kernel in a microVM"},
 	{"run", cmd_run, "run a command in a container in a microVM"},
+	{"load", cmd_load, "load an image (docker save or OCI) into the store"},
+	{"images", cmd_images, "list the images in the store"},
+	{"rmi", cmd_rmi, "remove an image from the store"},
 };
 
 static void usage(FILE *f)

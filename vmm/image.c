@@ -1,0 +1,806 @@
+/* image: the image store, docker save and OCI loading, layers with
+ * whiteouts, on libarchive. */
+#include "image.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <linux/openat2.h>
+#include <nettle/sha2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define WH_PREFIX ".wh."
+#define WH_OPAQUE ".wh..wh..opq"
+
+/* ---- small file helpers ---- */
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st, (void)f;
+	return (flag == FTW_DP ? rmdir(path) : unlink(path)) && errno != ENOENT ? -1 : 0;
+}
+
+/* rm -rf path (never following symlinks). */
+static int rm_rf(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st))
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISDIR(st.st_mode))
+		return unlink(path);
+	return nftw(path, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+}
+
+static int mkdir_p(const char *path)
+{
+	char p[PATH_MAX + 64];
+	snprintf(p, sizeof(p), "%s", path);
+	for (char *s = p + 1; *s; s++)
+		if (*s == '/') {
+			*s = '\0';
+			if (mkdir(p, 0755) && errno != EEXIST)
+				return -1;
+			*s = '/';
+		}
+	return mkdir(p, 0755) && errno != EEXIST ? -1 : 0;
+}
+
+static json_t *read_json(const char *path, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	if (!j)
+		snprintf(err, errlen, "%.*s: %s", 200, path, je.text);
+	return j;
+}
+
+/* Writes j to path through a temporary file and a rename. */
+static int write_json(const char *path, const json_t *j)
+{
+	char tmp[PATH_MAX + 8];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (json_dump_file(j, tmp, JSON_INDENT(1) | JSON_SORT_KEYS) || rename(tmp, path)) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static void to_hex(const uint8_t *d, size_t n, char *hex)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(hex + 2 * i, "%02x", d[i]);
+}
+
+int sha256_file(const char *path, bool decompressed, char hex[65])
+{
+	struct sha256_ctx ctx;
+	sha256_init(&ctx);
+	struct archive *a = archive_read_new();
+	archive_read_support_filter_all(a);
+	archive_read_support_format_raw(a);
+	if (!decompressed)
+		archive_read_support_filter_none(a);
+	struct archive_entry *e;
+	int ok = archive_read_open_filename(a, path, 1 << 16) == ARCHIVE_OK &&
+		 archive_read_next_header(a, &e) == ARCHIVE_OK;
+	if (ok && !decompressed) {
+		/* The file's own bytes: plain reads. */
+		archive_read_free(a);
+		a = NULL;
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		uint8_t buf[1 << 16];
+		ssize_t n;
+		while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) > 0)
+			sha256_update(&ctx, (size_t)n, buf);
+		ok = fd >= 0 && n == 0;
+		if (fd >= 0)
+			close(fd);
+	} else if (ok) {
+		const void *buf;
+		size_t len;
+		la_int64_t off;
+		int r;
+		while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK)
+			sha256_update(&ctx, len, buf);
+		ok = r == ARCHIVE_EOF;
+	}
+	if (a)
+		archive_read_free(a);
+	uint8_t d[SHA256_DIGEST_SIZE];
+	sha256_digest(&ctx, sizeof(d), d);
+	to_hex(d, sizeof(d), hex);
+	return ok ? 0 : -1;
+}
+
+/* ---- layers ---- */
+
+/* The entry's path made relative and checked: no absolute path (a leading
+ * "/" or "./" is dropped), no ".." component, not empty. */
+static const char *clean_path(const char *p, char *out, size_t len)
+{
+	while (*p == '/' || (p[0] == '.' && p[1] == '/'))
+		p += p[0] == '/' ? 1 : 2;
+	if (!*p || !strcmp(p, "."))
+		return NULL;
+	snprintf(out, len, "%s", p);
+	size_t n = strlen(out);
+	while (n > 1 && out[n - 1] == '/')
+		out[--n] = '\0';
+	for (char *c = out; c; c = strchr(c, '/')) {
+		c += *c == '/';
+		if (!strncmp(c, "..", 2) && (c[2] == '/' || c[2] == '\0'))
+			return NULL;
+	}
+	return out;
+}
+
+/* Opens dir/rel as a directory with dir as its root: symlinks resolve
+ * inside dir, never outside it (openat2 RESOLVE_IN_ROOT). */
+static int open_in_root(int root, const char *rel)
+{
+	struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	return (int)syscall(SYS_openat2, root, *rel ? rel : ".", &how, sizeof(how));
+}
+
+/* rm -rf of name in the directory at fd. */
+static int remove_at(int fd, const char *name)
+{
+	struct stat st;
+	if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW))
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISDIR(st.st_mode))
+		return unlinkat(fd, name, 0);
+	int d = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *dir = d >= 0 ? fdopendir(d) : NULL;
+	if (!dir) {
+		if (d >= 0)
+			close(d);
+		return -1;
+	}
+	struct dirent *e;
+	int r = 0;
+	while ((e = readdir(dir)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			r |= remove_at(dirfd(dir), e->d_name);
+	closedir(dir);
+	return r ? -1 : unlinkat(fd, name, AT_REMOVEDIR);
+}
+
+/* Empties the directory at fd. */
+static int empty_dir(int fd)
+{
+	int d = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = d >= 0 ? fdopendir(d) : NULL;
+	if (!dir)
+		return -1;
+	struct dirent *e;
+	int r = 0;
+	while ((e = readdir(dir)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			r |= remove_at(dirfd(dir), e->d_name);
+	closedir(dir);
+	return r;
+}
+
+static struct archive *open_tar(const char *path, char *err, size_t errlen)
+{
+	struct archive *a = archive_read_new();
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_gnutar(a);
+	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
+		snprintf(err, errlen, "%s: %s", path, archive_error_string(a));
+		archive_read_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* Pass 1: the whiteouts remove what lower layers put in dir. */
+static int apply_whiteouts(const char *layer, int root, char *err, size_t errlen)
+{
+	struct archive *a = open_tar(layer, err, errlen);
+	if (!a)
+		return -1;
+	struct archive_entry *e;
+	int r, rc = 0;
+	char path[PATH_MAX];
+	while (rc == 0 && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+		const char *p = clean_path(archive_entry_pathname(e), path, sizeof(path));
+		if (!p)
+			continue;
+		char *slash = strrchr(path, '/');
+		const char *base = slash ? slash + 1 : path;
+		if (strncmp(base, WH_PREFIX, strlen(WH_PREFIX)))
+			continue;
+		if (slash)
+			*slash = '\0';
+		int dir = open_in_root(root, slash ? path : "");
+		if (dir < 0)
+			continue; /* nothing below to hide */
+		if (!strcmp(base, WH_OPAQUE))
+			rc = empty_dir(dir);
+		else
+			rc = remove_at(dir, base + strlen(WH_PREFIX));
+		close(dir);
+		if (rc)
+			snprintf(err, errlen, "%s: whiteout %s: %s", layer, base, strerror(errno));
+	}
+	if (rc == 0 && r != ARCHIVE_EOF) {
+		snprintf(err, errlen, "%s: %s", layer, archive_error_string(a));
+		rc = -1;
+	}
+	archive_read_free(a);
+	return rc;
+}
+
+/* Extracts every entry but whiteouts into the current directory. */
+static int extract_here(const char *path, bool skip_whiteouts, char *err, size_t errlen)
+{
+	struct archive *a = open_tar(path, err, errlen);
+	if (!a)
+		return -1;
+	struct archive *w = archive_write_disk_new();
+	int flags = ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR |
+		    ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_FFLAGS | ARCHIVE_EXTRACT_UNLINK |
+		    ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+		    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
+	if (geteuid() == 0)
+		flags |= ARCHIVE_EXTRACT_OWNER;
+	archive_write_disk_set_options(w, flags);
+	archive_write_disk_set_standard_lookup(w);
+	struct archive_entry *e;
+	int r, rc = 0;
+	char clean[PATH_MAX], link[PATH_MAX];
+	while (rc == 0 && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+		const char *p = clean_path(archive_entry_pathname(e), clean, sizeof(clean));
+		if (!p)
+			continue; /* the root itself, or refused by clean_path */
+		const char *base = strrchr(p, '/') ? strrchr(p, '/') + 1 : p;
+		if (skip_whiteouts && !strncmp(base, WH_PREFIX, strlen(WH_PREFIX)))
+			continue;
+		archive_entry_set_pathname(e, p);
+		const char *hl = archive_entry_hardlink(e);
+		if (hl) {
+			if (!clean_path(hl, link, sizeof(link))) {
+				snprintf(err, errlen, "%s: hard link %s leaves the image", path, p);
+				rc = -1;
+				break;
+			}
+			archive_entry_set_hardlink(e, link);
+		}
+		if (archive_write_header(w, e) < ARCHIVE_WARN) {
+			snprintf(err, errlen, "%s: %s: %s", path, p, archive_error_string(w));
+			rc = -1;
+			break;
+		}
+		const void *buf;
+		size_t len;
+		la_int64_t off;
+		int d;
+		while ((d = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK)
+			if (archive_write_data_block(w, buf, len, off) < ARCHIVE_OK)
+				break;
+		if (archive_write_finish_entry(w) < ARCHIVE_WARN || d < ARCHIVE_WARN) {
+			snprintf(err, errlen, "%s: %s: %s", path, p,
+				 archive_error_string(d < ARCHIVE_WARN ? a : w));
+			rc = -1;
+		}
+	}
+	if (rc == 0 && r != ARCHIVE_EOF) {
+		snprintf(err, errlen, "%s: %s", path, archive_error_string(a));
+		rc = -1;
+	}
+	archive_write_free(w);
+	archive_read_free(a);
+	return rc;
+}
+
+/* Runs extract_here with dir as the current directory. */
+static int extract_into(const char *path, const char *dir, bool skip_whiteouts, char *err,
+			size_t errlen)
+{
+	int here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (here < 0 || chdir(dir)) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		if (here >= 0)
+			close(here);
+		return -1;
+	}
+	int rc = extract_here(path, skip_whiteouts, err, errlen);
+	if (fchdir(here))
+		rc = -1;
+	close(here);
+	return rc;
+}
+
+int layer_apply(const char *layer, const char *dir, char *err, size_t errlen)
+{
+	int root = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	int rc = apply_whiteouts(layer, root, err, errlen);
+	close(root);
+	return rc ? rc : extract_into(layer, dir, true, err, errlen);
+}
+
+/* ---- the store ---- */
+
+int store_open(struct image_store *s, char *err, size_t errlen)
+{
+	const char *env = getenv("VMM_STORE"), *home = getenv("HOME");
+	if (env && strlen(env) >= sizeof(s->root)) {
+		snprintf(err, errlen, "VMM_STORE is longer than %zu bytes", sizeof(s->root) - 1);
+		return -1;
+	}
+	if (env && *env)
+		snprintf(s->root, sizeof(s->root), "%s", env);
+	else if (geteuid() == 0)
+		snprintf(s->root, sizeof(s->root), "/var/lib/vmm");
+	else
+		snprintf(s->root, sizeof(s->root), "%s/.local/share/vmm", home ? home : ".");
+	char p[PATH_MAX + 16];
+	snprintf(p, sizeof(p), "%s/images", s->root);
+	if (mkdir_p(p)) {
+		snprintf(err, errlen, "image store %s: %s", s->root, strerror(errno));
+		return -1;
+	}
+	snprintf(p, sizeof(p), "%s/tmp", s->root);
+	mkdir(p, 0700);
+	return 0;
+}
+
+/* Holds the store's lock while tags change. */
+static int lock_store(const struct image_store *s)
+{
+	char p[PATH_MAX + 16];
+	snprintf(p, sizeof(p), "%s/.lock", s->root);
+	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		flock(fd, LOCK_EX);
+	return fd;
+}
+
+static json_t *read_tags(const struct image_store *s)
+{
+	char p[PATH_MAX + 32], err[512];
+	snprintf(p, sizeof(p), "%s/repositories.json", s->root);
+	if (access(p, F_OK))
+		return json_object();
+	json_t *j = read_json(p, err, sizeof(err));
+	return json_is_object(j) ? j : (json_decref(j), json_object());
+}
+
+static int write_tags(const struct image_store *s, const json_t *tags)
+{
+	char p[PATH_MAX + 32];
+	snprintf(p, sizeof(p), "%s/repositories.json", s->root);
+	return write_json(p, tags);
+}
+
+/* "busybox" -> "busybox:latest". */
+static void normal_tag(const char *ref, char *out, size_t len)
+{
+	const char *slash = strrchr(ref, '/');
+	bool has_tag = strchr(slash ? slash : ref, ':') != NULL;
+	snprintf(out, len, "%s%s", ref, has_tag ? "" : ":latest");
+}
+
+static bool valid_digest(const char *d, char hex[65])
+{
+	if (!d || strncmp(d, "sha256:", 7) || strlen(d) != 71 ||
+	    strspn(d + 7, "0123456789abcdef") != 64)
+		return false;
+	memcpy(hex, d + 7, 65);
+	return true;
+}
+
+/* A blob of an OCI layout, checked against its digest. */
+static int oci_blob(const char *dir, const json_t *desc, char *path, size_t len, char *err,
+		    size_t errlen)
+{
+	char hex[65], got[65];
+	const char *digest = json_string_value(json_object_get(desc, "digest"));
+	if (!valid_digest(digest, hex)) {
+		snprintf(err, errlen, "a descriptor without a sha256 digest");
+		return -1;
+	}
+	snprintf(path, len, "%s/blobs/sha256/%s", dir, hex);
+	if (sha256_file(path, false, got) || strcmp(got, hex)) {
+		snprintf(err, errlen, "blob %.19s...: %s", digest,
+			 access(path, F_OK) ? "missing" : "digest mismatch");
+		return -1;
+	}
+	return 0;
+}
+
+/* Builds images/<id> from a config file and layer files (in order). */
+static int install(struct image_store *s, const char *config_path, char **layers, int nlayers,
+		   const char *const *diff_ids, char *id, char *err, size_t errlen)
+{
+	if (sha256_file(config_path, false, id)) {
+		snprintf(err, errlen, "%s: %s", config_path, strerror(errno));
+		return -1;
+	}
+	char final[PATH_MAX + 80], work[PATH_MAX + 80], rootfs[PATH_MAX + 96];
+	snprintf(final, sizeof(final), "%s/images/%s", s->root, id);
+	if (access(final, F_OK) == 0)
+		return 0; /* loaded before: the same config, the same layers */
+	snprintf(work, sizeof(work), "%s/tmp/load-XXXXXX", s->root);
+	if (!mkdtemp(work)) {
+		snprintf(err, errlen, "%s: %s", work, strerror(errno));
+		return -1;
+	}
+	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", work);
+	int rc = mkdir(rootfs, 0755);
+	for (int i = 0; rc == 0 && i < nlayers; i++) {
+		struct stat st;
+		stat(layers[i], &st);
+		fprintf(stderr, "vmm: layer %d/%d (%.1f MB)\n", i + 1, nlayers,
+			(double)st.st_size / 1e6);
+		if (diff_ids) {
+			char hex[65], got[65];
+			if (!valid_digest(diff_ids[i], hex) || sha256_file(layers[i], true, got) ||
+			    strcmp(got, hex)) {
+				snprintf(err, errlen, "layer %d: content does not match its digest",
+					 i + 1);
+				rc = -1;
+				break;
+			}
+		}
+		rc = layer_apply(layers[i], rootfs, err, errlen);
+	}
+	char cfg[PATH_MAX + 96];
+	snprintf(cfg, sizeof(cfg), "%s/config.json", work);
+	json_t *c = rc ? NULL : read_json(config_path, err, errlen);
+	if (!rc && (!c || write_json(cfg, c)))
+		rc = -1;
+	json_decref(c);
+	if (!rc && rename(work, final) && errno != EEXIST && errno != ENOTEMPTY) {
+		snprintf(err, errlen, "%s: %s", final, strerror(errno));
+		rc = -1;
+	}
+	rm_rf(work); /* gone after the rename; or a loser of a race, or a failure */
+	return rc;
+}
+
+static int tag_image(struct image_store *s, const char *tag, const char *id)
+{
+	char t[512];
+	normal_tag(tag, t, sizeof(t));
+	int lock = lock_store(s);
+	json_t *tags = read_tags(s);
+	json_object_set_new(tags, t, json_string(id));
+	int rc = write_tags(s, tags);
+	json_decref(tags);
+	if (lock >= 0)
+		close(lock);
+	return rc;
+}
+
+/* An OCI image layout in dir: index -> manifest -> config and layers. */
+static int load_oci(struct image_store *s, const char *dir, const char *tag, char *id, char *err,
+		    size_t errlen)
+{
+	char p[PATH_MAX + 64];
+	snprintf(p, sizeof(p), "%s/index.json", dir);
+	json_t *index = read_json(p, err, errlen), *manifest = NULL, *config = NULL;
+	if (!index)
+		return -1;
+	int rc = -1;
+	char **layers = NULL;
+	const json_t *desc = json_array_get(json_object_get(index, "manifests"), 0);
+	char mpath[PATH_MAX + 80], cpath[PATH_MAX + 80];
+	if (!desc || oci_blob(dir, desc, mpath, sizeof(mpath), err, errlen))
+		goto out;
+	if (!strcmp(json_string_value(json_object_get(desc, "mediaType")) ?: "",
+		    "application/vnd.oci.image.index.v1+json")) {
+		snprintf(err, errlen, "multi-platform OCI indexes are not supported yet");
+		goto out;
+	}
+	if (!(manifest = read_json(mpath, err, errlen)) ||
+	    oci_blob(dir, json_object_get(manifest, "config"), cpath, sizeof(cpath), err, errlen))
+		goto out;
+	const json_t *ls = json_object_get(manifest, "layers");
+	size_t n = json_array_size(ls);
+	layers = calloc(n + 1, sizeof(*layers));
+	for (size_t i = 0; layers && i < n; i++) {
+		layers[i] = malloc(PATH_MAX + 80);
+		if (!layers[i] ||
+		    oci_blob(dir, json_array_get(ls, i), layers[i], PATH_MAX + 80, err, errlen))
+			goto out;
+	}
+	if (!layers || install(s, cpath, layers, (int)n, NULL, id, err, errlen))
+		goto out;
+	const char *ref = json_string_value(json_object_get(json_object_get(desc, "annotations"),
+							    "org.opencontainers.image.ref.name"));
+	rc = tag || ref ? tag_image(s, tag ? tag : ref, id) : 0;
+out:
+	for (size_t i = 0; layers && layers[i]; i++)
+		free(layers[i]);
+	free(layers);
+	json_decref(config);
+	json_decref(manifest);
+	json_decref(index);
+	return rc;
+}
+
+/* A `docker save` tree in dir: manifest.json names config and layers. */
+static int load_docker(struct image_store *s, const char *dir, const char *tag, char *id, char *err,
+		       size_t errlen)
+{
+	char p[PATH_MAX + 64];
+	snprintf(p, sizeof(p), "%s/manifest.json", dir);
+	json_t *m = read_json(p, err, errlen);
+	const json_t *entry = json_array_get(m, 0);
+	int rc = -1;
+	char **layers = NULL;
+	const char **diff_ids = NULL;
+	json_t *config = NULL;
+	if (!entry) {
+		if (m)
+			snprintf(err, errlen, "manifest.json names no image");
+		goto out;
+	}
+	char cpath[PATH_MAX + 80], sub[PATH_MAX];
+	const char *cname = json_string_value(json_object_get(entry, "Config"));
+	if (!cname || !clean_path(cname, sub, sizeof(sub))) {
+		snprintf(err, errlen, "manifest.json: a bad Config");
+		goto out;
+	}
+	snprintf(cpath, sizeof(cpath), "%s/%s", dir, sub);
+	if (!(config = read_json(cpath, err, errlen)))
+		goto out;
+	const json_t *ls = json_object_get(entry, "Layers");
+	const json_t *ids = json_object_get(json_object_get(config, "rootfs"), "diff_ids");
+	size_t n = json_array_size(ls);
+	if (n != json_array_size(ids)) {
+		snprintf(err, errlen, "the config's diff_ids do not match the layers");
+		goto out;
+	}
+	layers = calloc(n + 1, sizeof(*layers));
+	diff_ids = calloc(n + 1, sizeof(*diff_ids));
+	for (size_t i = 0; layers && diff_ids && i < n; i++) {
+		const char *l = json_string_value(json_array_get(ls, i));
+		layers[i] = malloc(PATH_MAX + 80);
+		if (!layers[i] || !l || !clean_path(l, sub, sizeof(sub))) {
+			snprintf(err, errlen, "manifest.json: a bad layer path");
+			goto out;
+		}
+		snprintf(layers[i], PATH_MAX + 80, "%s/%s", dir, sub);
+		diff_ids[i] = json_string_value(json_array_get(ids, i));
+	}
+	if (!layers || !diff_ids || install(s, cpath, layers, (int)n, diff_ids, id, err, errlen))
+		goto out;
+	rc = 0;
+	const json_t *tags = json_object_get(entry, "RepoTags");
+	if (tag)
+		rc = tag_image(s, tag, id);
+	for (size_t i = 0; !tag && !rc && i < json_array_size(tags); i++)
+		if (json_is_string(json_array_get(tags, i)))
+			rc = tag_image(s, json_string_value(json_array_get(tags, i)), id);
+out:
+	for (size_t i = 0; layers && layers[i]; i++)
+		free(layers[i]);
+	free(layers);
+	free(diff_ids);
+	json_decref(config);
+	json_decref(m);
+	return rc;
+}
+
+static bool exists_in(const char *dir, const char *name)
+{
+	char p[PATH_MAX + 64];
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return access(p, F_OK) == 0;
+}
+
+int image_load(struct image_store *s, const char *path, const char *tag, char *id, char *err,
+	       size_t errlen)
+{
+	struct stat st;
+	if (stat(path, &st)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		if (exists_in(path, "index.json") && exists_in(path, "oci-layout"))
+			return load_oci(s, path, tag, id, err, errlen);
+		if (exists_in(path, "manifest.json"))
+			return load_docker(s, path, tag, id, err, errlen);
+		snprintf(err, errlen, "%s: not an OCI image layout or a docker save tree", path);
+		return -1;
+	}
+	/* An archive: unpacked into scratch, then read as a tree. */
+	char work[PATH_MAX + 32];
+	snprintf(work, sizeof(work), "%s/tmp/archive-XXXXXX", s->root);
+	if (!mkdtemp(work)) {
+		snprintf(err, errlen, "%s: %s", work, strerror(errno));
+		return -1;
+	}
+	int rc = extract_into(path, work, false, err, errlen);
+	if (rc == 0) {
+		if (exists_in(work, "index.json") && exists_in(work, "oci-layout"))
+			rc = load_oci(s, work, tag, id, err, errlen);
+		else if (exists_in(work, "manifest.json"))
+			rc = load_docker(s, work, tag, id, err, errlen);
+		else {
+			snprintf(err, errlen, "%s: not a docker save or OCI archive", path);
+			rc = -1;
+		}
+	}
+	rm_rf(work);
+	return rc;
+}
+
+/* The id a name, an id or an id prefix stands for. */
+static int lookup(struct image_store *s, const char *ref, char *id)
+{
+	char t[512];
+	normal_tag(ref, t, sizeof(t));
+	json_t *tags = read_tags(s);
+	const char *hit = json_string_value(json_object_get(tags, t));
+	int rc = -1;
+	if (hit) {
+		snprintf(id, 65, "%s", hit);
+		rc = 0;
+	} else {
+		const char *r = strncmp(ref, "sha256:", 7) ? ref : ref + 7;
+		size_t n = strlen(r);
+		char p[PATH_MAX + 16];
+		snprintf(p, sizeof(p), "%s/images", s->root);
+		DIR *d = n >= 12 && strspn(r, "0123456789abcdef") == n ? opendir(p) : NULL;
+		struct dirent *e;
+		int found = 0;
+		while (d && (e = readdir(d)))
+			if (!strncmp(e->d_name, r, n) && strlen(e->d_name) == 64) {
+				snprintf(id, 65, "%s", e->d_name);
+				found++;
+			}
+		if (d)
+			closedir(d);
+		rc = found == 1 ? 0 : -1;
+	}
+	json_decref(tags);
+	return rc;
+}
+
+static int from_store(struct image_store *s, const char *id, struct image *img, char *err,
+		      size_t errlen)
+{
+	char p[PATH_MAX + 96];
+	snprintf(img->id, sizeof(img->id), "%s", id);
+	snprintf(img->rootfs, sizeof(img->rootfs), "%s/images/%s/rootfs", s->root, id);
+	snprintf(p, sizeof(p), "%s/images/%s/config.json", s->root, id);
+	json_t *c = read_json(p, err, errlen);
+	if (!c)
+		return -1;
+	img->config = json_incref(json_object_get(c, "config"));
+	json_decref(c);
+	return 0;
+}
+
+int image_resolve(struct image_store *s, const char *ref, struct image *img, char *err,
+		  size_t errlen)
+{
+	memset(img, 0, sizeof(*img));
+	char id[65];
+	struct stat st;
+	if (strchr(ref, '/') || ref[0] == '.' || stat(ref, &st) == 0) {
+		if (stat(ref, &st)) {
+			snprintf(err, errlen, "%s: %s", ref, strerror(errno));
+			return -1;
+		}
+		if (S_ISDIR(st.st_mode) && !exists_in(ref, "index.json") &&
+		    !exists_in(ref, "manifest.json")) {
+			snprintf(img->rootfs, sizeof(img->rootfs), "%s", ref); /* a plain rootfs */
+			return 0;
+		}
+		/* An image: loaded (once; the id is the config's digest). */
+		char e2[512];
+		if (image_load(s, ref, NULL, id, e2, sizeof(e2)) == 0)
+			return from_store(s, id, img, err, errlen);
+		if (S_ISDIR(st.st_mode) || strstr(e2, "not a docker save") == NULL) {
+			snprintf(err, errlen, "%s", e2);
+			return -1;
+		}
+		/* A plain rootfs tar: unpacked for this run only. */
+		snprintf(img->scratch, sizeof(img->scratch), "%s/tmp/rootfs-XXXXXX", s->root);
+		if (!mkdtemp(img->scratch) || layer_apply(ref, img->scratch, err, errlen)) {
+			if (!err[0])
+				snprintf(err, errlen, "%s: %s", img->scratch, strerror(errno));
+			image_release(img);
+			return -1;
+		}
+		snprintf(img->rootfs, sizeof(img->rootfs), "%s", img->scratch);
+		return 0;
+	}
+	if (lookup(s, ref, id)) {
+		snprintf(err, errlen,
+			 "no image '%s' here (vmm images lists them; vmm load adds one)", ref);
+		return -1;
+	}
+	return from_store(s, id, img, err, errlen);
+}
+
+void image_release(struct image *img)
+{
+	json_decref(img->config);
+	img->config = NULL;
+	if (img->scratch[0])
+		rm_rf(img->scratch);
+	img->scratch[0] = '\0';
+}
+
+int image_list(struct image_store *s, char *err, size_t errlen)
+{
+	(void)err, (void)errlen;
+	json_t *tags = read_tags(s);
+	const char *k;
+	json_t *v;
+	printf("%-30s %-12s %s\n", "REPOSITORY", "TAG", "IMAGE ID");
+	json_object_foreach(tags, k, v)
+	{
+		const char *colon = strrchr(k, ':');
+		int n = colon ? (int)(colon - k) : (int)strlen(k);
+		printf("%-30.*s %-12s %.12s\n", n, k, colon ? colon + 1 : "", json_string_value(v));
+	}
+	json_decref(tags);
+	return 0;
+}
+
+int image_remove(struct image_store *s, const char *ref, char *err, size_t errlen)
+{
+	char id[65], t[512];
+	if (lookup(s, ref, id)) {
+		snprintf(err, errlen, "no image '%s' here", ref);
+		return -1;
+	}
+	normal_tag(ref, t, sizeof(t));
+	int lock = lock_store(s);
+	json_t *tags = read_tags(s);
+	bool by_tag = json_object_get(tags, t) != NULL;
+	if (by_tag)
+		json_object_del(tags, t);
+	const char *k;
+	json_t *v;
+	void *tmp;
+	bool still = false;
+	json_object_foreach_safe(tags, tmp, k, v)
+	{
+		if (strcmp(json_string_value(v), id))
+			continue;
+		if (by_tag)
+			still = true;
+		else
+			json_object_del(tags, k);
+	}
+	int rc = write_tags(s, tags);
+	json_decref(tags);
+	if (!still) {
+		char p[PATH_MAX + 80];
+		snprintf(p, sizeof(p), "%s/images/%s", s->root, id);
+		rc |= rm_rf(p);
+	}
+	if (lock >= 0)
+		close(lock);
+	if (rc)
+		snprintf(err, errlen, "removing %s: %s", ref, strerror(errno));
+	else
+		printf("%s %.12s\n", still ? "Untagged" : "Deleted", id);
+	return rc;
+}
