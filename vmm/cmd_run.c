@@ -27,10 +27,12 @@
 
 #include "agent_client.h"
 #include "commands.h"
+#include "image.h"
 #include "launch.h"
 #include "parse.h"
 #include "proto.h"
 #include "rootfs.h"
+#include "runspec.h"
 
 #define RUN_CMDLINE    "console=ttyS0 reboot=k,panic_w panic=-1 quiet"
 #define DEFAULT_PATH   "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -38,33 +40,47 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: vmm run --rootfs DIR [OPTIONS] -- COMMAND [ARG...]\n"
-		"Run a command in a container in a new microVM; exits with its status.\n"
-		"\n"
-		"  -r, --rootfs DIR     the container's root file system (required)\n"
-		"  -e, --env KEY=VALUE  set an environment variable (repeatable)\n"
-		"  -w, --workdir DIR    working directory in the container (default /)\n"
-		"  -u, --user UID[:GID] user and group ids to run as (default 0:0)\n"
-		"      --hostname NAME  the container's hostname (default: a random id)\n"
-		"  -p, --cpus N         vCPUs (default 1)\n"
-		"  -m, --memory SIZE    guest memory (default 256M)\n"
-		"      --kernel PATH    guest kernel (default: guest/bzImage next to vmm)\n"
-		"      --initrd PATH    agent initramfs (default: guest/agent-initramfs.cpio.gz)\n"
-		"      --boot-timer     report the guest's boot-timer write on stderr\n"
-		"  -h, --help           show this help\n"
-		"\n"
-		"stdin, stdout and stderr are the container process's. SIGTERM, SIGINT and\n"
-		"SIGHUP are passed on to it. Exit status: the command's, 128+N if signal N\n"
-		"ended it, 127 if it does not exist, 126 if it cannot be run, 125 if the\n"
-		"run itself failed, 2 on a usage error.\n");
+	fprintf(f, "Usage: vmm run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
+		   "       vmm run --rootfs DIR [OPTIONS] -- COMMAND [ARG...]\n"
+		   "Run a command in a container in a new microVM; exits with its status.\n"
+		   "\n"
+		   "IMAGE is a name[:tag] or id in the store (vmm images), an OCI image layout\n"
+		   "directory, a docker save or OCI archive (loaded into the store first), or\n"
+		   "a plain root file system directory or tar. The image's Entrypoint, Cmd,\n"
+		   "Env, WorkingDir and User apply as in docker run.\n"
+		   "\n"
+		   "  -r, --rootfs DIR       a root file system directory instead of an image\n"
+		   "                         (stdin is always attached then)\n"
+		   "  -i, --interactive      attach stdin (IMAGE form)\n"
+		   "  -e, --env KEY=VALUE    set an environment variable (repeatable)\n"
+		   "      --env-file FILE    KEY=VALUE lines\n"
+		   "  -w, --workdir DIR      working directory in the container\n"
+		   "  -u, --user USER[:GROUP] user and group, names or ids (default: the image's)\n"
+		   "      --entrypoint CMD   replace the image's Entrypoint (\"\" clears it)\n"
+		   "      --hostname NAME    the container's hostname (default: its id)\n"
+		   "      --name NAME        the container's id (default: 12 random hex digits)\n"
+		   "      --read-only        mount the container's root file system read-only\n"
+		   "      --rm               accepted: a run never leaves anything behind\n"
+		   "  -p, --cpus N           vCPUs (default 1)\n"
+		   "  -m, --memory SIZE      guest memory (default 256M)\n"
+		   "      --kernel PATH      guest kernel (default: guest/bzImage next to vmm)\n"
+		   "      --initrd PATH      agent initramfs (default: "
+		   "guest/agent-initramfs.cpio.gz)\n"
+		   "      --boot-timer       report the guest's boot-timer write on stderr\n"
+		   "  -h, --help             show this help\n"
+		   "\n"
+		   "stdout and stderr are the container process's. SIGTERM, SIGINT and SIGHUP\n"
+		   "are passed on to it. Exit status: the command's, 128+N if signal N ended\n"
+		   "it, 127 if it does not exist, 126 if it cannot be run, 125 if the run\n"
+		   "itself failed, 2 on a usage error. Not yet: -t, -v, --net, -d.\n");
 }
 
 struct run {
 	struct agent_client agent;
 	struct vm *vm;
 	struct proto_create create;
-	int sig_pipe[2]; /* signals from the loop thread to the client */
+	int sig_pipe[2];  /* signals from the loop thread to the client */
+	bool interactive; /* relay this process's stdin */
 	pthread_t thread;
 	bool thread_started;
 	int status;    /* the command's exit status; -1 until known */
@@ -120,7 +136,9 @@ static bool pump(int from, int to)
 static void relay(struct run *r, int in, int out, int err, json_int_t wait_id)
 {
 	int outs[2] = {out, err}, dst[2] = {STDOUT_FILENO, STDERR_FILENO};
-	bool stdin_open = true;
+	bool stdin_open = r->interactive;
+	if (!stdin_open)
+		shutdown(in, SHUT_WR); /* the process reads EOF at once */
 	while (r->status < 0 || outs[0] >= 0 || outs[1] >= 0) {
 		struct pollfd p[5] = {
 			{stdin_open ? STDIN_FILENO : -1, POLLIN, 0},
@@ -260,44 +278,80 @@ static void show_console(const char *path)
 		fprintf(stderr, "  %s", lines[i % 20]);
 }
 
+/* --env-file: KEY=VALUE lines (blank lines and # comments skipped). */
+static int read_env_file(const char *path, char **env, int *nenv, int max)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "vmm run: --env-file %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	char line[4096];
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!line[0] || line[0] == '#')
+			continue;
+		if (!strchr(line, '=') || line[0] == '=' || *nenv >= max ||
+		    !(env[*nenv] = strdup(line))) {
+			fprintf(stderr, "vmm run: --env-file %s: '%s' is not KEY=VALUE\n", path,
+				line);
+			fclose(f);
+			return -1;
+		}
+		(*nenv)++;
+	}
+	fclose(f);
+	return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"rootfs", required_argument, NULL, 'r'},
 		{"env", required_argument, NULL, 'e'},
+		{"env-file", required_argument, NULL, 'E'},
 		{"workdir", required_argument, NULL, 'w'},
 		{"user", required_argument, NULL, 'u'},
+		{"entrypoint", required_argument, NULL, 'P'},
 		{"hostname", required_argument, NULL, 'H'},
+		{"name", required_argument, NULL, 'N'},
+		{"interactive", no_argument, NULL, 'i'},
+		{"tty", no_argument, NULL, 't'},
+		{"rm", no_argument, NULL, 'R'},
+		{"read-only", no_argument, NULL, 'O'},
 		{"cpus", required_argument, NULL, 'p'},
 		{"memory", required_argument, NULL, 'm'},
 		{"kernel", required_argument, NULL, 'k'},
-		{"initrd", required_argument, NULL, 'i'},
+		{"initrd", required_argument, NULL, 'I'},
 		{"boot-timer", no_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	const char *rootfs = NULL, *cwd = "/", *hostname = NULL;
+	const char *rootfs = NULL, *hostname = NULL, *name = NULL;
 	static char kernel[PATH_MAX], initrd[PATH_MAX];
 	beside_vmm(kernel, sizeof(kernel), "guest/bzImage");
 	beside_vmm(initrd, sizeof(initrd), "guest/agent-initramfs.cpio.gz");
-	static char *env[PROTO_MAX_ARGS + 4];
-	int nenv = 0;
-	env[nenv++] = DEFAULT_PATH;
+	static char *env[PROTO_MAX_ARGS];
+	struct run_opts ro = {.env = env};
 	uint64_t mem = 256ULL << 20;
-	long ncpus = 1, uid = 0, gid = 0;
-	bool boot_timer = false;
+	long ncpus = 1;
+	bool boot_timer = false, interactive = false, read_only = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "+r:e:w:u:p:m:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+r:e:w:u:p:m:ith", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			rootfs = optarg;
 			break;
 		case 'e':
-			if (!strchr(optarg, '=') || optarg[0] == '=' || nenv >= PROTO_MAX_ARGS) {
+			if (!strchr(optarg, '=') || optarg[0] == '=' || ro.nenv >= PROTO_MAX_ARGS) {
 				fprintf(stderr, "vmm run: --env: '%s' is not KEY=VALUE\n", optarg);
 				return 2;
 			}
-			env[nenv++] = optarg;
+			env[ro.nenv++] = optarg;
+			break;
+		case 'E':
+			if (read_env_file(optarg, env, &ro.nenv, PROTO_MAX_ARGS))
+				return 2;
 			break;
 		case 'w':
 			if (optarg[0] != '/') {
@@ -305,21 +359,37 @@ int cmd_run(int argc, char **argv)
 					optarg);
 				return 2;
 			}
-			cwd = optarg;
+			ro.workdir = optarg;
 			break;
-		case 'u': {
-			char *colon = strchr(optarg, ':');
-			if (colon)
-				*colon = '\0';
-			if (parse_int_range(optarg, 0, UINT32_MAX - 1, &uid) ||
-			    (colon && parse_int_range(colon + 1, 0, UINT32_MAX - 1, &gid))) {
-				fprintf(stderr, "vmm run: --user: not UID or UID:GID (numbers)\n");
-				return 2;
-			}
+		case 'u':
+			ro.user = optarg;
 			break;
-		}
+		case 'P':
+			ro.entrypoint = optarg;
+			break;
 		case 'H':
 			hostname = optarg;
+			break;
+		case 'N':
+			if (!proto_valid_id(optarg)) {
+				fprintf(stderr,
+					"vmm run: --name: '%s' is not 1 to 64 of A-Z a-z 0-9 _ . "
+					"-\n",
+					optarg);
+				return 2;
+			}
+			name = optarg;
+			break;
+		case 'i':
+			interactive = true;
+			break;
+		case 't':
+			fprintf(stderr, "vmm run: --tty is not supported yet\n");
+			return 2;
+		case 'R':
+			break; /* every run leaves nothing behind already */
+		case 'O':
+			read_only = true;
 			break;
 		case 'p':
 			if (parse_int_range(optarg, 1, VM_MAX_CPUS, &ncpus)) {
@@ -340,7 +410,7 @@ int cmd_run(int argc, char **argv)
 		case 'k':
 			snprintf(kernel, sizeof(kernel), "%s", optarg);
 			break;
-		case 'i':
+		case 'I':
 			snprintf(initrd, sizeof(initrd), "%s", optarg);
 			break;
 		case 'T':
@@ -354,25 +424,52 @@ int cmd_run(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!rootfs || optind >= argc) {
-		fprintf(stderr, "vmm run: %s\nTry 'vmm run --help'.\n",
-			rootfs ? "no command to run" : "--rootfs is required");
+	/* --rootfs DIR -- CMD...: stdin always attached; IMAGE [CMD...]:
+	 * as docker run, stdin only with -i. */
+	const char *ref = NULL;
+	if (rootfs) {
+		interactive = true;
+	} else if (optind < argc) {
+		ref = argv[optind++];
+	} else {
+		fprintf(stderr, "vmm run: no image given\nTry 'vmm run --help'.\n");
+		return 2;
+	}
+	ro.cmd = argv + optind;
+	ro.ncmd = argc - optind;
+	if (rootfs && ro.ncmd == 0) {
+		fprintf(stderr, "vmm run: no command to run\nTry 'vmm run --help'.\n");
 		return 2;
 	}
 
-	/* The container's id and default hostname: 12 random hex digits. */
-	static char id[16], hostenv[80];
+	/* The container's id and default hostname: --name, or 12 random hex
+	 * digits. */
+	static char id[65];
 	unsigned char rnd[6] = {0};
 	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
 		memcpy(rnd, &(pid_t){getpid()}, sizeof(pid_t));
 	for (int i = 0; i < 6; i++)
 		sprintf(id + 2 * i, "%02x", rnd[i]);
-	if (!hostname)
-		hostname = id;
-	snprintf(hostenv, sizeof(hostenv), "HOSTNAME=%s", hostname);
-	env[nenv++] = hostenv;
-	env[nenv++] = uid == 0 ? "HOME=/root" : "HOME=/";
-	env[nenv] = NULL;
+	if (name)
+		snprintf(id, sizeof(id), "%s", name);
+	ro.hostname = hostname ? hostname : id;
+
+	static struct image img;
+	struct image_store store;
+	char err[512];
+	if (rootfs) {
+		snprintf(img.rootfs, sizeof(img.rootfs), "%s", rootfs);
+	} else if (store_open(&store, err, sizeof(err)) ||
+		   image_resolve(&store, ref, &img, err, sizeof(err))) {
+		fprintf(stderr, "vmm run: %s\n", err);
+		return EXIT_RUN_ERROR;
+	}
+	static struct run_spec spec;
+	if (runspec_build(img.config, img.rootfs, &ro, &spec, err, sizeof(err))) {
+		fprintf(stderr, "vmm run: %s\n", err);
+		image_release(&img);
+		return EXIT_RUN_ERROR;
+	}
 
 	/* Scratch: the rootfs image, the vsock socket and the console log. */
 	const char *tmp = getenv("TMPDIR");
@@ -389,17 +486,18 @@ int cmd_run(int argc, char **argv)
 	static struct run r = {.status = -1, .sig_pipe = {-1, -1}};
 	static struct disk disk;
 	static struct vsock vsock;
-	char err[512], spec[PATH_MAX + 32];
+	char spec_s[PATH_MAX + 32];
 	int console = -1;
 	r.agent.listen_fd = r.agent.ctl = -1;
-	if (rootfs_image(rootfs, image, err, sizeof(err))) {
+	r.interactive = interactive;
+	if (rootfs_image(img.rootfs, image, err, sizeof(err))) {
 		fprintf(stderr, "vmm run: %s\n", err);
 		goto out;
 	}
 	disk_parse_spec(image, &disk);
-	snprintf(spec, sizeof(spec), "3,%s", sock);
+	snprintf(spec_s, sizeof(spec_s), "3,%s", sock);
 	console = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (disk_open(&disk) || vsock_parse_spec(spec, &vsock, err, sizeof(err)) || console < 0 ||
+	if (disk_open(&disk) || vsock_parse_spec(spec_s, &vsock, err, sizeof(err)) || console < 0 ||
 	    pipe2(r.sig_pipe, O_CLOEXEC | O_NONBLOCK) ||
 	    agent_listen(&r.agent, sock, err, sizeof(err))) {
 		fprintf(stderr, "vmm run: cannot set up the VM: %s\n",
@@ -410,12 +508,13 @@ int cmd_run(int argc, char **argv)
 		.container = id,
 		.rootfs_source = "/dev/vda",
 		.rootfs_fstype = "ext4",
-		.hostname = hostname,
-		.process = {.args = argv + optind,
-			    .env = env,
-			    .cwd = cwd,
-			    .uid = (uid_t)uid,
-			    .gid = (gid_t)gid},
+		.rootfs_readonly = read_only,
+		.hostname = ro.hostname,
+		.process = {.args = spec.args,
+			    .env = spec.env,
+			    .cwd = spec.cwd,
+			    .uid = spec.uid,
+			    .gid = spec.gid},
 	};
 	struct launch l = {
 		.kernel = kernel,
@@ -454,6 +553,8 @@ int cmd_run(int argc, char **argv)
 			show_console(log);
 	}
 out:
+	runspec_free(&spec);
+	image_release(&img);
 	agent_close(&r.agent);
 	disk_close(&disk);
 	if (console >= 0)

@@ -435,6 +435,16 @@ static int install(struct image_store *s, const char *config_path, char **layers
 		snprintf(err, errlen, "%s: %s", config_path, strerror(errno));
 		return -1;
 	}
+	/* Every layer checked first, even for an image we have: an archive
+	 * with a bad layer is refused, whatever is in the store. */
+	for (int i = 0; diff_ids && i < nlayers; i++) {
+		char hex[65], got[65];
+		if (!valid_digest(diff_ids[i], hex) || sha256_file(layers[i], true, got) ||
+		    strcmp(got, hex)) {
+			snprintf(err, errlen, "layer %d: content does not match its digest", i + 1);
+			return -1;
+		}
+	}
 	char final[PATH_MAX + 80], work[PATH_MAX + 80], rootfs[PATH_MAX + 96];
 	snprintf(final, sizeof(final), "%s/images/%s", s->root, id);
 	if (access(final, F_OK) == 0)
@@ -451,16 +461,6 @@ static int install(struct image_store *s, const char *config_path, char **layers
 		stat(layers[i], &st);
 		fprintf(stderr, "vmm: layer %d/%d (%.1f MB)\n", i + 1, nlayers,
 			(double)st.st_size / 1e6);
-		if (diff_ids) {
-			char hex[65], got[65];
-			if (!valid_digest(diff_ids[i], hex) || sha256_file(layers[i], true, got) ||
-			    strcmp(got, hex)) {
-				snprintf(err, errlen, "layer %d: content does not match its digest",
-					 i + 1);
-				rc = -1;
-				break;
-			}
-		}
 		rc = layer_apply(layers[i], rootfs, err, errlen);
 	}
 	char cfg[PATH_MAX + 96];

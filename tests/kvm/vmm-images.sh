@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Images through vmm load / images / run / rmi, in a store of its own: a
+# docker save tarball of two layers made here, exercising what image
+# unpacking must get right, checked from inside the container:
+#   layer 1: busybox, /etc/passwd with user app (1000:1000), /data/keep,
+#            /data/gone, /opq/a, /opq/b, a setuid /bin/suid (4755);
+#   layer 2: a whiteout for /data/gone, /opq made opaque with /opq/c,
+#            a symlink /data/link -> keep, /data/new with a hard link
+#            /data/hard;
+#   config:  User app, WorkingDir /data, Env FOO=img, Cmd ls.
+# Also: the image's Cmd when no command is given; -e and -w and -u
+# overriding the image's; a tampered layer refused at load; the store
+# left unchanged by a run that writes; rmi.
+# usage: vmm-images.sh VMM
+set -uo pipefail
+vmm=$1
+. "$(dirname "$0")/require-kvm.sh"
+. "$(dirname "$0")/guest-run.sh"
+export VMM_STORE=$dir/store
+img=$dir/img l1=$dir/l1 l2=$dir/l2
+mkdir -p "$img" "$l1/bin" "$l1/etc" "$l1/data" "$l1/opq" "$l2/data" "$l2/opq" "$l1/tmp"
+cp /bin/busybox "$l1/bin/busybox"
+for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "$l1/bin/$a"; done
+chmod 1777 "$l1/tmp"
+printf 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n' >"$l1/etc/passwd"
+printf 'root:x:0:\napp:x:1000:\n' >"$l1/etc/group"
+echo keep >"$l1/data/keep"
+echo gone >"$l1/data/gone"
+echo a >"$l1/opq/a"
+echo b >"$l1/opq/b"
+cp /bin/busybox "$l1/bin/suid" && chmod 4755 "$l1/bin/suid"
+: >"$l2/data/.wh.gone"
+: >"$l2/opq/.wh..wh..opq"
+echo c >"$l2/opq/c"
+ln -s keep "$l2/data/link"
+echo new >"$l2/data/new"
+ln "$l2/data/new" "$l2/data/hard"
+layer() { tar --sort=name --numeric-owner --owner=0 --group=0 -C "$1" -cf "$2" .; }
+layer "$l1" "$dir/l1.tar" && layer "$l2" "$dir/l2.tar"
+d1=$(sha256sum "$dir/l1.tar" | cut -d' ' -f1) d2=$(sha256sum "$dir/l2.tar" | cut -d' ' -f1)
+mkdir -p "$img/$d1" "$img/$d2"
+cp "$dir/l1.tar" "$img/$d1/layer.tar" && cp "$dir/l2.tar" "$img/$d2/layer.tar"
+printf '{"architecture":"amd64","os":"linux","config":{"User":"app","WorkingDir":"/data","Env":["PATH=/bin","FOO=img"],"Cmd":["ls"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s","sha256:%s"]}}' \
+	"$d1" "$d2" >"$dir/config.json"
+cid=$(sha256sum "$dir/config.json" | cut -d' ' -f1)
+cp "$dir/config.json" "$img/$cid.json"
+printf '[{"Config":"%s.json","RepoTags":["layered:1"],"Layers":["%s/layer.tar","%s/layer.tar"]}]' \
+	"$cid" "$d1" "$d2" >"$img/manifest.json"
+tar -C "$img" -cf "$dir/layered.tar" .
+
+"$vmm" load "$dir/layered.tar" >"$out" 2>"$err" || fail "load: vmm load failed"
+grep -qx "Loaded image ${cid:0:12}" "$out" || fail "load: not the config's digest as the id"
+"$vmm" images >"$out" 2>"$err"
+grep -qE "^layered +1 +${cid:0:12}\$" "$out" || fail "images: layered:1 not listed"
+echo "PASS: vmm load of a two-layer docker save; vmm images lists it"
+
+timeout 300 "$vmm" run layered:1 >"$out" 2>"$err"
+status=$?
+[ "$status" = 0 ] || fail "Cmd: vmm run exited $status"
+[ "$(tr '\n' ' ' <"$out")" = "hard keep link new " ] || fail "Cmd: ls in WorkingDir /data gave: $(cat "$out")"
+echo "PASS: the image's Cmd runs in its WorkingDir: $(tr '\n' ' ' <"$out")"
+
+timeout 300 "$vmm" run layered:1 sh -c '
+	echo "id=$(id -u):$(id -g) cwd=$(pwd) foo=$FOO"
+	echo "opq=$(ls /opq | tr "\n" " ")"
+	echo "link=$(readlink /data/link) $(cat /data/link)"
+	echo "hard=$(stat -c %h /data/new) $( [ /data/new -ef /data/hard ] && echo same)"
+	echo "suid=$(stat -c %a /bin/suid)"
+	echo "gone=$( [ -e /data/gone ] && echo present || echo absent)"
+	echo "wh=$(find / -xdev -name ".wh.*" | wc -l)"
+	echo x >/tmp/written && echo "write=ok"' >"$out" 2>"$err"
+status=$?
+[ "$status" = 0 ] || fail "inside: vmm run exited $status"
+for want in 'id=1000:1000 cwd=/data foo=img' 'opq=c ' 'link=keep keep' 'hard=2 same' \
+	'suid=4755' 'gone=absent' 'wh=0' 'write=ok'; do
+	grep -qxF "$want" "$out" || fail "inside: no '$want'"
+done
+echo "PASS: whiteout, opaque dir, symlink, hard link, setuid and USER as docker shows them"
+
+timeout 300 "$vmm" run -u 0 -w / -e FOO=cli layered:1 sh -c 'echo "$(id -u) $(pwd) $FOO"' >"$out" 2>"$err"
+[ "$(cat "$out")" = "0 / cli" ] || fail "options: -u/-w/-e did not override the image: $(cat "$out")"
+[ -e "$VMM_STORE/images/$cid/rootfs/tmp/written" ] && fail "a run wrote into the store"
+echo "PASS: -u, -w and -e override the image; runs leave the store alone"
+
+# A layer whose bytes do not match its diff_id is refused, and nothing is kept.
+mkdir -p "$dir/bad" && tar -C "$dir/bad" -xf "$dir/layered.tar"
+echo tampered >>"$dir/bad/$d2/layer.tar"
+sed -i 's/layered:1/tampered:1/' "$dir/bad/manifest.json"
+tar -C "$dir/bad" -cf "$dir/bad.tar" .
+"$vmm" load "$dir/bad.tar" >"$out" 2>"$err" && fail "tampered: vmm load accepted it"
+grep -q 'layer 2: content does not match its digest' "$err" || fail "tampered: no clear error"
+"$vmm" images | grep -q tampered && fail "tampered: tagged anyway"
+[ -z "$(ls "$VMM_STORE/tmp")" ] || fail "tampered: scratch left in the store"
+echo "PASS: a tampered layer is refused: $(grep digest "$err")"
+
+"$vmm" rmi layered:1 >"$out" 2>"$err" || fail "rmi failed"
+[ -e "$VMM_STORE/images/$cid" ] && fail "rmi: the image is still there"
+"$vmm" run layered:1 true >"$out" 2>"$err" && fail "rmi: still runs"
+grep -q "no image 'layered:1' here" "$err" || fail "rmi: no clear error for a missing image"
+echo "PASS: vmm rmi removes it; running it then is a clear error"
