@@ -23,11 +23,13 @@
 #include <sys/io.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "boot_timer.h"
@@ -87,6 +89,25 @@ static void say(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* With vmm_agent_debug=1 on the command line: what the agent does, with
+ * the time since boot, on the console (`vmm run --debug` shows it). */
+static bool debug;
+
+static void trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void trace(const char *fmt, ...)
+{
+	if (!debug)
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "vmm-agent: [%lld.%03ld] ", (long long)ts.tv_sec, ts.tv_nsec / 1000000);
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+}
+
 /* ---- PID 1 setup ---- */
 
 /* The kernel's initramfs root ("rootfs") cannot be pivoted away from,
@@ -131,6 +152,7 @@ static void mark_boot(void)
 		cmdline[n > 0 ? n : 0] = '\0';
 		close(fd);
 	}
+	debug = strstr(cmdline, "vmm_agent_debug=1") != NULL;
 	if (strstr(cmdline, "vmm_boot_timer=1") && ioperm(BOOT_TIMER_PORT, 1, 1) == 0)
 		outb(BOOT_TIMER_MAGIC, BOOT_TIMER_PORT);
 }
@@ -204,6 +226,7 @@ static json_t *do_create(const json_t *req, json_int_t id)
 		json_decref(copy);
 		return proto_error(id, "create: %s", copy ? err : "out of memory");
 	}
+	trace("spawning the container");
 	if (container_spawn(&ct.c, &ct.p, err, sizeof(err))) {
 		proto_process_free(&ct.c.process);
 		json_decref(copy);
@@ -275,6 +298,7 @@ static void answer_wait(void)
 static void handle_request(int i, json_t *req)
 {
 	const char *type = json_string_value(json_object_get(req, "type"));
+	trace("request %s", type);
 	const json_t *idj = json_object_get(req, "id");
 	json_int_t id = json_is_integer(idj) ? json_integer_value(idj) : 0;
 	json_t *r;
@@ -303,6 +327,7 @@ static void handle_request(int i, json_t *req)
 	} else
 		r = proto_error(id, "unknown request type '%s'", type);
 	send_msg(i, r);
+	trace("answered %s", type);
 }
 
 /* A stream connection's hello: attach it to the container's stdio. */
@@ -333,6 +358,7 @@ static void handle_hello(int i, json_t *msg)
 	const char *role = json_string_value(json_object_get(msg, "role"));
 	char err[256];
 	json_t *r;
+	trace("hello (%s)", role ? role : "control");
 	if (proto_check_hello(msg, err, sizeof(err)))
 		r = proto_error(0, "%s", err);
 	else if (!role || !strcmp(role, "control")) {
@@ -518,6 +544,15 @@ int main(void)
 	mark_boot();
 	loopback_up();
 	signal(SIGPIPE, SIG_IGN);
+	/* jansson seeds its hash tables from /dev/urandom on first use, which
+	 * can wait seconds for the guest's CRNG: seed it ourselves. */
+	uint32_t seed = 0;
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed)) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		seed = (uint32_t)ts.tv_nsec ^ (uint32_t)getpid();
+	}
+	json_object_seed(seed ? seed : 1);
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
@@ -531,7 +566,9 @@ int main(void)
 		for (;;)
 			pause(); /* PID 1 must not exit: the host sees no agent */
 	}
+	trace("ready, connecting to the host");
 	connect_host();
+	trace("connected");
 	for (;;) {
 		struct pollfd p[MAX_CONNS + 6];
 		int n = 0;

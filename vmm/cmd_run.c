@@ -34,7 +34,10 @@
 #include "rootfs.h"
 #include "runspec.h"
 
-#define RUN_CMDLINE    "console=ttyS0 reboot=k,panic_w panic=-1 quiet"
+/* random.trust_cpu=on: the guest's CRNG is ready at boot (from RDRAND)
+ * rather than after seconds of jitter entropy gathering, which anything
+ * reading /dev/urandom early (jansson in the agent does) would wait for. */
+#define RUN_CMDLINE    "console=ttyS0 reboot=k,panic_w panic=-1 quiet random.trust_cpu=on"
 #define DEFAULT_PATH   "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define EXIT_RUN_ERROR 125 /* as docker run: the run itself failed */
 
@@ -324,6 +327,7 @@ int cmd_run(int argc, char **argv)
 		{"kernel", required_argument, NULL, 'k'},
 		{"initrd", required_argument, NULL, 'I'},
 		{"boot-timer", no_argument, NULL, 'T'},
+		{"debug", no_argument, NULL, 'D'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -335,7 +339,7 @@ int cmd_run(int argc, char **argv)
 	struct run_opts ro = {.env = env};
 	uint64_t mem = 256ULL << 20;
 	long ncpus = 1;
-	bool boot_timer = false, interactive = false, read_only = false;
+	bool boot_timer = false, interactive = false, read_only = false, debug = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "+r:e:w:u:p:m:ith", opts, NULL)) != -1) {
 		switch (c) {
@@ -415,6 +419,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'T':
 			boot_timer = true;
+			break;
+		case 'D':
+			debug = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -534,8 +541,10 @@ int cmd_run(int argc, char **argv)
 		.before_run = before_run,
 		.opaque = &r,
 	};
-	if (boot_timer)
-		l.cmdline = RUN_CMDLINE " vmm_boot_timer=1";
+	static char cmdline[256];
+	snprintf(cmdline, sizeof(cmdline), "%s%s%s", RUN_CMDLINE,
+		 boot_timer ? " vmm_boot_timer=1" : "", debug ? " vmm_agent_debug=1" : "");
+	l.cmdline = cmdline;
 	int vm_status = launch_run(&l);
 	if (r.thread_started) {
 		agent_abort(&r.agent);
@@ -552,6 +561,8 @@ int cmd_run(int argc, char **argv)
 		if (vm_status != 0 || !r.err[0])
 			show_console(log);
 	}
+	if (debug)
+		show_console(log);
 out:
 	runspec_free(&spec);
 	image_release(&img);

@@ -609,12 +609,14 @@ static bool exists_in(const char *dir, const char *name)
 	return access(p, F_OK) == 0;
 }
 
-int image_load(struct image_store *s, const char *path, const char *tag, char *id, char *err,
+int image_load(struct image_store *s, const char *path_in, const char *tag, char *id, char *err,
 	       size_t errlen)
 {
+	/* Absolute: extraction runs with the scratch directory as cwd. */
+	char path[PATH_MAX];
 	struct stat st;
-	if (stat(path, &st)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (!realpath(path_in, path) || stat(path, &st)) {
+		snprintf(err, errlen, "%s: %s", path_in, strerror(errno));
 		return -1;
 	}
 	if (S_ISDIR(st.st_mode)) {
@@ -719,8 +721,10 @@ int image_resolve(struct image_store *s, const char *ref, struct image *img, cha
 			return -1;
 		}
 		/* A plain rootfs tar: unpacked for this run only. */
+		char abs[PATH_MAX];
 		snprintf(img->scratch, sizeof(img->scratch), "%s/tmp/rootfs-XXXXXX", s->root);
-		if (!mkdtemp(img->scratch) || layer_apply(ref, img->scratch, err, errlen)) {
+		if (!realpath(ref, abs) || !mkdtemp(img->scratch) ||
+		    layer_apply(abs, img->scratch, err, errlen)) {
 			if (!err[0])
 				snprintf(err, errlen, "%s: %s", img->scratch, strerror(errno));
 			image_release(img);
