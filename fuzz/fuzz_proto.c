@@ -48,8 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				proto_process_free(&c.process);
 			}
 			struct proto_process p;
-			if (proto_process_parse(json_object_get(m, "process"), &p, err, sizeof(err)) ==
-			    0) {
+			if (proto_process_parse(json_object_get(m, "process"), &p, err,
+						sizeof(err)) == 0) {
 				check_process(&p);
 				proto_process_free(&p);
 			}

@@ -670,7 +670,7 @@ static int lookup(struct image_store *s, const char *ref, char *id)
 		int found = 0;
 		while (d && (e = readdir(d)))
 			if (!strncmp(e->d_name, r, n) && strlen(e->d_name) == 64) {
-				snprintf(id, 65, "%s", e->d_name);
+				memcpy(id, e->d_name, 65); /* 64 digits and the NUL */
 				found++;
 			}
 		if (d)
