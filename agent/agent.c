@@ -9,6 +9,7 @@
  * answered at once; the stdio streams are relayed through 64 KiB buffers
  * with nonblocking fds, so a slow reader stalls only its own stream.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/reboot.h>
@@ -50,13 +51,32 @@ struct conn {
 	bool eof; /* the host closed its side (stdin) */
 };
 
-/* One output stream of the process: pipe -> buffer -> connection. */
+/* One output stream of a process: pipe (or pty) -> buffer -> connection. */
 struct out_stream {
 	int pipe_fd; /* -1 once at EOF */
 	int conn;    /* index in conns, -1 until attached */
 	uint8_t buf[BUF_SIZE];
 	size_t len;
-	bool done; /* EOF relayed: the connection is shut */
+	bool done; /* at EOF, or nobody to deliver to */
+	bool shut; /* ... and the connection's write side shut */
+};
+
+#define MAX_PROCS 16
+
+/* A process of the container: its own (exec_id "") or an exec'd one. */
+struct proc {
+	bool used;
+	char exec_id[65];
+	struct container_proc p; /* pid, stdio fds, status/start/error pipes */
+	bool terminal;		 /* p.stdout_fd is a pty master; no stderr */
+	bool started, exited;
+	int status; /* the wait status */
+	struct out_stream out[2];
+	int stdin_conn;
+	uint8_t in_buf[BUF_SIZE];
+	size_t in_len;
+	int waiter; /* control connection waiting for the exit, or -1 */
+	json_int_t wait_id;
 };
 
 static struct conn conns[MAX_CONNS];
@@ -64,19 +84,12 @@ static int nconns;
 
 /* The one container (the host runs one per VM). */
 static struct {
-	bool exists, started, exited;
+	bool exists;
 	char id[65];
 	json_t *create; /* the request it came from (owns the strings) */
 	struct proto_create c;
-	struct container_proc p;
-	int status; /* the process's wait status */
-	struct out_stream out[2];
-	int stdin_conn;
-	uint8_t in_buf[BUF_SIZE];
-	size_t in_len;
-	int waiter; /* control connection waiting for the exit, or -1 */
-	json_int_t wait_id;
-} ct = {.stdin_conn = -1, .waiter = -1};
+	struct proc procs[MAX_PROCS]; /* [0]: the container's own process */
+} ct;
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
@@ -214,7 +227,45 @@ static int out_index(enum role r)
 	return r == R_STDOUT ? 0 : 1;
 }
 
-/* ---- requests ---- */
+/* ---- processes ---- */
+
+static bool same_container(const json_t *req)
+{
+	const char *c = json_string_value(json_object_get(req, "container"));
+	return ct.exists && c && !strcmp(c, ct.id);
+}
+
+/* The process a request names: "exec_id" (absent or "": the container's
+ * own). NULL if there is none. */
+static struct proc *find_proc(const json_t *req)
+{
+	const char *e = json_string_value(json_object_get(req, "exec_id"));
+	if (!same_container(req))
+		return NULL;
+	for (int i = 0; i < MAX_PROCS; i++)
+		if (ct.procs[i].used && !strcmp(ct.procs[i].exec_id, e ? e : ""))
+			return &ct.procs[i];
+	return NULL;
+}
+
+/* Takes over a spawned process's fds: nonblocking, streams unattached. */
+static void adopt(struct proc *pr, const char *exec_id, const struct container_proc *cp,
+		  bool terminal)
+{
+	*pr = (struct proc){
+		.used = true, .p = *cp, .terminal = terminal, .stdin_conn = -1, .waiter = -1};
+	snprintf(pr->exec_id, sizeof(pr->exec_id), "%s", exec_id);
+	for (int i = 0; i < 2; i++) {
+		pr->out[i].pipe_fd = i == 0 ? cp->stdout_fd : cp->stderr_fd;
+		pr->out[i].conn = -1;
+		if (pr->out[i].pipe_fd >= 0)
+			fcntl(pr->out[i].pipe_fd, F_SETFL, O_NONBLOCK);
+		else
+			pr->out[i].done = true; /* a terminal has one output */
+	}
+	if (!terminal)
+		fcntl(cp->stdin_fd, F_SETFL, O_NONBLOCK);
+}
 
 static json_t *do_create(const json_t *req, json_int_t id)
 {
@@ -226,8 +277,9 @@ static json_t *do_create(const json_t *req, json_int_t id)
 		json_decref(copy);
 		return proto_error(id, "create: %s", copy ? err : "out of memory");
 	}
+	struct container_proc cp;
 	trace("spawning the container");
-	if (container_spawn(&ct.c, &ct.p, err, sizeof(err))) {
+	if (container_spawn(&ct.c, &cp, err, sizeof(err))) {
 		proto_process_free(&ct.c.process);
 		json_decref(copy);
 		return proto_error(id, "create: %s", err);
@@ -235,19 +287,17 @@ static json_t *do_create(const json_t *req, json_int_t id)
 	ct.exists = true;
 	ct.create = copy;
 	snprintf(ct.id, sizeof(ct.id), "%s", ct.c.container);
-	for (int i = 0; i < 2; i++) {
-		ct.out[i].pipe_fd = i == 0 ? ct.p.stdout_fd : ct.p.stderr_fd;
-		ct.out[i].conn = -1;
-		fcntl(ct.out[i].pipe_fd, F_SETFL, O_NONBLOCK);
-	}
-	fcntl(ct.p.stdin_fd, F_SETFL, O_NONBLOCK);
+	adopt(&ct.procs[0], "", &cp, ct.c.process.terminal);
 	return proto_ok(id);
 }
 
-static bool same_container(const json_t *req)
+/* A start's or an exec's failure: "exit_code" when exec itself failed. */
+static json_t *start_error(json_int_t id, const char *what, const char *err, int code)
 {
-	const char *c = json_string_value(json_object_get(req, "container"));
-	return ct.exists && c && !strcmp(c, ct.id);
+	json_t *r = proto_error(id, "%s: %s", what, err);
+	if (code)
+		json_object_set_new(r, "exit_code", json_integer(code));
+	return r;
 }
 
 static json_t *do_start(const json_t *req, json_int_t id)
@@ -255,44 +305,154 @@ static json_t *do_start(const json_t *req, json_int_t id)
 	char err[512];
 	if (!same_container(req))
 		return proto_error(id, "start: no such container");
-	if (ct.started)
+	struct proc *pr = &ct.procs[0];
+	if (pr->started)
 		return proto_error(id, "start: already started");
 	int code;
-	if (container_start(&ct.p, err, sizeof(err), &code)) {
-		json_t *r = proto_error(id, "start: %s", err);
-		if (code)
-			json_object_set_new(r, "exit_code", json_integer(code));
-		return r;
-	}
-	ct.started = true;
+	if (container_start(&pr->p, err, sizeof(err), &code))
+		return start_error(id, "start", err, code);
+	pr->started = true;
+	return proto_ok(id);
+}
+
+static json_t *do_exec(const json_t *req, json_int_t id)
+{
+	char err[512];
+	const char *eid = json_string_value(json_object_get(req, "exec_id"));
+	if (!same_container(req))
+		return proto_error(id, "exec: no such container");
+	if (!eid || !proto_valid_id(eid))
+		return proto_error(id, "exec: exec_id must be 1 to 64 of A-Z a-z 0-9 _ . -");
+	if (find_proc(req))
+		return proto_error(id, "exec: %s exists already", eid);
+	struct proc *init = &ct.procs[0];
+	if (!init->started || init->exited)
+		return proto_error(id, "exec: the container is not running");
+	struct proc *pr = NULL;
+	for (int i = 1; i < MAX_PROCS && !pr; i++)
+		if (!ct.procs[i].used)
+			pr = &ct.procs[i];
+	if (!pr)
+		return proto_error(id, "exec: too many processes (%d)", MAX_PROCS);
+	struct proto_process proc;
+	if (proto_process_parse(json_object_get(req, "process"), &proc, err, sizeof(err)))
+		return proto_error(id, "exec: %s", err);
+	struct container_proc cp;
+	int code;
+	int rc = container_exec(init->p.pid, &proc, &cp, err, sizeof(err), &code);
+	bool terminal = proc.terminal;
+	proto_process_free(&proc);
+	if (rc)
+		return start_error(id, "exec", err, code);
+	adopt(pr, eid, &cp, terminal);
+	pr->started = true;
 	return proto_ok(id);
 }
 
 static json_t *do_signal(const json_t *req, json_int_t id)
 {
 	const json_t *s = json_object_get(req, "signal");
-	if (!same_container(req))
-		return proto_error(id, "signal: no such container");
+	struct proc *pr = find_proc(req);
+	if (!pr)
+		return proto_error(id, "signal: no such container or process");
 	if (!json_is_integer(s) || json_integer_value(s) < 1 || json_integer_value(s) > 64)
 		return proto_error(id, "signal: signal must be a number from 1 to 64");
-	/* To the namespace's pid 1, which passes it on (SIGKILL: all die). */
-	if (!ct.exited && kill(ct.p.pid, (int)json_integer_value(s)))
+	/* The container's own: to its pid 1, which passes it on. */
+	if (!pr->exited && kill(pr->p.pid, (int)json_integer_value(s)))
 		return proto_error(id, "signal: %s", strerror(errno));
 	return proto_ok(id);
 }
 
-/* The wait answer, once the process has exited and its output is out. */
-static void answer_wait(void)
+static void close_stdin(struct proc *pr)
 {
-	if (ct.waiter < 0 || !ct.exited || !ct.out[0].done || !ct.out[1].done)
+	if (pr->p.stdin_fd >= 0 && !pr->terminal)
+		close(pr->p.stdin_fd);
+	pr->p.stdin_fd = -1;
+	pr->in_len = 0;
+}
+
+static json_t *do_close_stdin(const json_t *req, json_int_t id)
+{
+	struct proc *pr = find_proc(req);
+	if (!pr)
+		return proto_error(id, "close_stdin: no such container or process");
+	close_stdin(pr);
+	return proto_ok(id);
+}
+
+static json_t *do_resize(const json_t *req, json_int_t id)
+{
+	struct proc *pr = find_proc(req);
+	const json_t *r = json_object_get(req, "rows"), *c = json_object_get(req, "cols");
+	if (!pr || !pr->terminal || pr->p.stdout_fd < 0)
+		return proto_error(id, "resize: no such process with a terminal");
+	if (!json_is_integer(r) || !json_is_integer(c) || json_integer_value(r) < 1 ||
+	    json_integer_value(r) > 65535 || json_integer_value(c) < 1 ||
+	    json_integer_value(c) > 65535)
+		return proto_error(id, "resize: rows and cols must be numbers from 1 to 65535");
+	struct winsize ws = {.ws_row = (unsigned short)json_integer_value(r),
+			     .ws_col = (unsigned short)json_integer_value(c)};
+	if (ioctl(pr->p.stdout_fd, TIOCSWINSZ, &ws))
+		return proto_error(id, "resize: %s", strerror(errno));
+	return proto_ok(id);
+}
+
+/* The pids of the container's processes, as the container sees them. */
+static json_t *do_list(const json_t *req, json_int_t id)
+{
+	if (!same_container(req) || !ct.procs[0].started)
+		return proto_error(id, "list: no such running container");
+	char path[300], ns[64], want[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)ct.procs[0].p.pid);
+	ssize_t n = readlink(path, want, sizeof(want) - 1);
+	if (n <= 0)
+		return proto_error(id, "list: the container has ended");
+	want[n] = '\0';
+	json_t *pids = json_array();
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/ns/pid", e->d_name);
+		n = readlink(path, ns, sizeof(ns) - 1);
+		if (n <= 0)
+			continue;
+		ns[n] = '\0';
+		if (strcmp(ns, want))
+			continue;
+		/* NSpid's last field: the pid inside the container. */
+		char line[256];
+		snprintf(path, sizeof(path), "/proc/%s/status", e->d_name);
+		FILE *f = fopen(path, "r");
+		while (f && fgets(line, sizeof(line), f))
+			if (!strncmp(line, "NSpid:", 6)) {
+				char *last = strrchr(line, '\t');
+				json_array_append_new(
+					pids, json_integer(atoi(last ? last + 1 : line + 6)));
+			}
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
+	json_t *r = proto_ok(id);
+	json_object_set_new(r, "pids", pids);
+	return r;
+}
+
+/* The wait answer, once the process has exited and its output is out. */
+static void answer_wait(struct proc *pr)
+{
+	if (pr->waiter < 0 || !pr->exited || !pr->out[0].done || !pr->out[1].done)
 		return;
-	json_t *r = proto_ok(ct.wait_id);
-	if (WIFSIGNALED(ct.status))
-		json_object_set_new(r, "signal", json_integer(WTERMSIG(ct.status)));
+	json_t *r = proto_ok(pr->wait_id);
+	if (WIFSIGNALED(pr->status))
+		json_object_set_new(r, "signal", json_integer(WTERMSIG(pr->status)));
 	else
-		json_object_set_new(r, "exit_code", json_integer(WEXITSTATUS(ct.status)));
-	send_msg(ct.waiter, r);
-	ct.waiter = -1;
+		json_object_set_new(r, "exit_code", json_integer(WEXITSTATUS(pr->status)));
+	send_msg(pr->waiter, r);
+	pr->waiter = -1;
 }
 
 static void handle_request(int i, json_t *req)
@@ -308,15 +468,24 @@ static void handle_request(int i, json_t *req)
 		r = do_create(req, id);
 	else if (!strcmp(type, "start"))
 		r = do_start(req, id);
+	else if (!strcmp(type, "exec"))
+		r = do_exec(req, id);
 	else if (!strcmp(type, "signal"))
 		r = do_signal(req, id);
+	else if (!strcmp(type, "close_stdin"))
+		r = do_close_stdin(req, id);
+	else if (!strcmp(type, "resize"))
+		r = do_resize(req, id);
+	else if (!strcmp(type, "list"))
+		r = do_list(req, id);
 	else if (!strcmp(type, "wait")) {
-		if (!same_container(req)) {
-			r = proto_error(id, "wait: no such container");
+		struct proc *pr = find_proc(req);
+		if (!pr) {
+			r = proto_error(id, "wait: no such container or process");
 		} else {
-			ct.waiter = i;
-			ct.wait_id = id;
-			answer_wait();
+			pr->waiter = i;
+			pr->wait_id = id;
+			answer_wait(pr);
 			return;
 		}
 	} else if (!strcmp(type, "shutdown")) {
@@ -330,21 +499,22 @@ static void handle_request(int i, json_t *req)
 	trace("answered %s", type);
 }
 
-/* A stream connection's hello: attach it to the container's stdio. */
+/* A stream connection's hello: attach it to a process's stdio. */
 static json_t *attach(int i, const json_t *hello)
 {
 	const char *role = json_string_value(json_object_get(hello, "role"));
-	if (!same_container(hello))
-		return proto_error(0, "hello: no such container");
+	struct proc *pr = find_proc(hello);
+	if (!pr)
+		return proto_error(0, "hello: no such container or process");
 	if (!strcmp(role, "stdin")) {
-		if (ct.stdin_conn >= 0)
+		if (pr->stdin_conn >= 0)
 			return proto_error(0, "hello: stdin is attached already");
 		conns[i].role = R_STDIN;
-		ct.stdin_conn = i;
+		pr->stdin_conn = i;
 	} else {
 		enum role r = strcmp(role, "stdout") ? R_STDERR : R_STDOUT;
-		struct out_stream *o = &ct.out[out_index(r)];
-		if (o->conn >= 0 || o->done)
+		struct out_stream *o = &pr->out[out_index(r)];
+		if (o->conn >= 0 || (o->done && o->pipe_fd >= 0))
 			return proto_error(0, "hello: %s is attached already", role);
 		conns[i].role = r;
 		o->conn = i;
@@ -422,61 +592,60 @@ static void close_conn(int i)
 	conns[i].fd = -1;
 	free(conns[i].buf);
 	conns[i].buf = NULL;
-	if (ct.waiter == i)
-		ct.waiter = -1;
-	if (ct.stdin_conn == i)
-		ct.stdin_conn = -1;
-	for (int k = 0; k < 2; k++)
-		if (ct.out[k].conn == i) {
-			ct.out[k].conn = -1;
-			ct.out[k].done = true; /* nobody to deliver to any more */
-		}
+	for (int k = 0; k < MAX_PROCS; k++) {
+		struct proc *pr = &ct.procs[k];
+		if (!pr->used)
+			continue;
+		if (pr->waiter == i)
+			pr->waiter = -1;
+		if (pr->stdin_conn == i)
+			pr->stdin_conn = -1;
+		for (int o = 0; o < 2; o++)
+			if (pr->out[o].conn == i) {
+				pr->out[o].conn = -1;
+				pr->out[o].done = true; /* nobody to deliver to any more */
+			}
+	}
 }
 
 /* ---- stream relays ---- */
 
-static void close_stdin_pipe(void)
+static void relay_stdin(struct proc *pr)
 {
-	if (ct.p.stdin_fd >= 0)
-		close(ct.p.stdin_fd);
-	ct.p.stdin_fd = -1;
-}
-
-static void relay_stdin(void)
-{
-	int i = ct.stdin_conn;
-	if (i < 0 || ct.p.stdin_fd < 0)
+	int i = pr->stdin_conn;
+	if (i < 0 || pr->p.stdin_fd < 0)
 		return;
-	if (!conns[i].eof && ct.in_len < BUF_SIZE) {
-		ssize_t n = read(conns[i].fd, ct.in_buf + ct.in_len, BUF_SIZE - ct.in_len);
+	if (!conns[i].eof && pr->in_len < BUF_SIZE) {
+		ssize_t n = read(conns[i].fd, pr->in_buf + pr->in_len, BUF_SIZE - pr->in_len);
 		if (n > 0)
-			ct.in_len += (size_t)n;
+			pr->in_len += (size_t)n;
 		else if (n == 0 || (errno != EAGAIN && errno != EINTR))
 			conns[i].eof = true;
 	}
-	if (ct.in_len) {
-		ssize_t w = write(ct.p.stdin_fd, ct.in_buf, ct.in_len);
+	if (pr->in_len) {
+		ssize_t w = write(pr->p.stdin_fd, pr->in_buf, pr->in_len);
 		if (w > 0) {
-			memmove(ct.in_buf, ct.in_buf + w, ct.in_len - (size_t)w);
-			ct.in_len -= (size_t)w;
-		} else if (w < 0 && errno == EPIPE) {
-			ct.in_len = 0; /* the process closed its stdin */
-			close_stdin_pipe();
+			memmove(pr->in_buf, pr->in_buf + w, pr->in_len - (size_t)w);
+			pr->in_len -= (size_t)w;
+		} else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+			close_stdin(pr); /* the process closed its stdin */
 		}
 	}
-	if (conns[i].eof && ct.in_len == 0)
-		close_stdin_pipe();
+	/* A terminal has no stdin of its own to close: EOF is ^D's business. */
+	if (conns[i].eof && pr->in_len == 0 && !pr->terminal)
+		close_stdin(pr);
 }
 
-static void relay_out(struct out_stream *o)
+static void relay_out(struct proc *pr, struct out_stream *o)
 {
-	if (o->done || o->conn < 0)
+	if (o->conn < 0 || o->shut)
 		return;
-	if (o->pipe_fd >= 0 && o->len < BUF_SIZE) {
+	if (!o->done && o->pipe_fd >= 0 && o->len < BUF_SIZE) {
 		ssize_t n = read(o->pipe_fd, o->buf + o->len, BUF_SIZE - o->len);
 		if (n > 0) {
 			o->len += (size_t)n;
 		} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+			/* EOF, or EIO from a pty whose other side is all closed */
 			close(o->pipe_fd);
 			o->pipe_fd = -1;
 		}
@@ -488,15 +657,18 @@ static void relay_out(struct out_stream *o)
 			o->len -= (size_t)w;
 		} else if (w < 0 && errno != EAGAIN && errno != EINTR) {
 			o->len = 0; /* the host went away: drop the rest */
-			close(o->pipe_fd);
+			if (o->pipe_fd >= 0)
+				close(o->pipe_fd);
 			o->pipe_fd = -1;
 		}
 	}
-	if (o->pipe_fd < 0 && o->len == 0) {
+	if (o->pipe_fd < 0 && o->len == 0)
+		o->done = true;
+	if (o->done) {
 		/* Everything out: the host sees EOF after the last byte. */
 		shutdown(conns[o->conn].fd, SHUT_WR);
-		o->done = true;
-		answer_wait();
+		o->shut = true;
+		answer_wait(pr);
 	}
 }
 
@@ -507,16 +679,19 @@ static void reap(void)
 	int status;
 	pid_t pid;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (!ct.exists || pid != ct.p.pid)
+		struct proc *pr = NULL;
+		for (int k = 0; k < MAX_PROCS && !pr; k++)
+			if (ct.procs[k].used && ct.procs[k].p.pid == pid)
+				pr = &ct.procs[k];
+		if (!pr)
 			continue; /* an orphan: reaped, that is all */
-		/* pid 1 of the container reports the process's own status. */
+		/* The container's pid 1 reports its process's own status. */
 		int st;
-		if (read(ct.p.status_fd, &st, sizeof(st)) == sizeof(st))
-			ct.status = st;
-		else
-			ct.status = status;
-		ct.exited = true;
-		answer_wait();
+		if (pr->p.status_fd >= 0 && read(pr->p.status_fd, &st, sizeof(st)) == sizeof(st))
+			status = st;
+		pr->status = status;
+		pr->exited = true;
+		answer_wait(pr);
 	}
 }
 
@@ -570,28 +745,33 @@ int main(void)
 	connect_host();
 	trace("connected");
 	for (;;) {
-		struct pollfd p[MAX_CONNS + 6];
+		struct pollfd p[2 + MAX_CONNS + 3 * MAX_PROCS];
 		int n = 0;
 		p[n++] = (struct pollfd){sfd, POLLIN, 0};
 		p[n++] = (struct pollfd){lfd, POLLIN, 0};
 		for (int i = 0; i < nconns; i++) {
 			short ev = 0;
-			if (conns[i].role == R_HELLO || conns[i].role == R_CONTROL)
+			if (conns[i].role == R_HELLO || conns[i].role == R_CONTROL ||
+			    (conns[i].role == R_STDIN && !conns[i].eof))
 				ev = POLLIN;
-			else if (conns[i].role == R_STDIN && !conns[i].eof && ct.in_len < BUF_SIZE)
-				ev = POLLIN;
-			else if (conns[i].role == R_STDOUT || conns[i].role == R_STDERR)
-				ev = ct.out[out_index(conns[i].role)].len ? POLLOUT : 0;
 			p[n++] = (struct pollfd){ev ? conns[i].fd : -1, ev, 0};
 		}
-		int first_pipe = n;
-		for (int k = 0; k < 2; k++) {
-			struct out_stream *o = &ct.out[k];
-			bool want =
-				ct.exists && o->pipe_fd >= 0 && o->conn >= 0 && o->len < BUF_SIZE;
-			p[n++] = (struct pollfd){want ? o->pipe_fd : -1, POLLIN, 0};
+		for (int k = 0; k < MAX_PROCS; k++) {
+			struct proc *pr = &ct.procs[k];
+			for (int o = 0; o < 2; o++) {
+				struct out_stream *os = &pr->out[o];
+				bool attached = pr->used && os->conn >= 0 && !os->shut;
+				/* Data waiting: room on the connection; else the pipe. */
+				if (attached && os->len)
+					p[n++] = (struct pollfd){conns[os->conn].fd, POLLOUT, 0};
+				else if (attached && os->pipe_fd >= 0)
+					p[n++] = (struct pollfd){os->pipe_fd, POLLIN, 0};
+				else
+					p[n++] = (struct pollfd){-1, 0, 0};
+			}
+			p[n++] = (struct pollfd){pr->used && pr->in_len ? pr->p.stdin_fd : -1,
+						 POLLOUT, 0};
 		}
-		p[n++] = (struct pollfd){ct.exists && ct.in_len ? ct.p.stdin_fd : -1, POLLOUT, 0};
 		if (poll(p, (nfds_t)n, -1) < 0 && errno != EINTR)
 			say("poll: %s", strerror(errno));
 		if (p[0].revents) {
@@ -605,17 +785,21 @@ int main(void)
 			if (fd >= 0)
 				add_conn(fd, R_HELLO);
 		}
-		for (int i = 0; i < first_pipe - 2 && i < nconns; i++) {
+		for (int i = 0; i < nconns; i++) {
 			if (!p[i + 2].revents || conns[i].fd < 0)
 				continue;
 			if ((conns[i].role == R_HELLO || conns[i].role == R_CONTROL) &&
 			    read_frames(i) < 0)
 				close_conn(i);
 		}
-		if (ct.exists) {
-			relay_stdin();
-			relay_out(&ct.out[0]);
-			relay_out(&ct.out[1]);
+		/* Relays are cheap to try: every fd is nonblocking. */
+		for (int k = 0; k < MAX_PROCS; k++) {
+			struct proc *pr = &ct.procs[k];
+			if (!pr->used)
+				continue;
+			relay_stdin(pr);
+			relay_out(pr, &pr->out[0]);
+			relay_out(pr, &pr->out[1]);
 		}
 	}
 }

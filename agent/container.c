@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -121,6 +122,9 @@ static void setup_root(int efd, const struct proto_create *c)
 __attribute__((noreturn)) static void exec_process(int efd, const struct proto_process *p, int in,
 						   int out, int err)
 {
+	/* A terminal: its own session with the pty as controlling tty. */
+	if (p->terminal && (setsid() < 0 || ioctl(in, TIOCSCTTY, 0)))
+		die(efd, "terminal: %s", strerror(errno));
 	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
 		die(efd, "stdio: %s", strerror(errno));
 	if (setgroups(p->ngroups, p->groups) || setgid(p->gid) || setuid(p->uid))
@@ -182,14 +186,89 @@ __attribute__((noreturn)) static void init_loop(pid_t child, int status_fd)
 	}
 }
 
-/* The container's pid 1, from fork to exec of the process. */
-__attribute__((noreturn)) static void child(const struct proto_create *c, const int in[2],
-					    const int out[2], const int err[2], const int status[2],
-					    const int start[2], const int error[2])
+/* A process's stdio: pipes, or a pty. The process's ends and ours. */
+struct stdio {
+	int in[2], out[2], err[2]; /* [0] read end, [1] write end */
+	int pty_master, pty_slave;
+	bool tty;
+};
+
+static void close_fd(int *fd)
 {
-	close(in[1]);
-	close(out[0]);
-	close(err[0]);
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static void stdio_close(struct stdio *io)
+{
+	for (int i = 0; i < 2; i++) {
+		close_fd(&io->in[i]);
+		close_fd(&io->out[i]);
+		close_fd(&io->err[i]);
+	}
+	close_fd(&io->pty_master);
+	close_fd(&io->pty_slave);
+}
+
+static int stdio_open(struct stdio *io, bool tty, char *err, size_t errlen)
+{
+	*io = (struct stdio){{-1, -1}, {-1, -1}, {-1, -1}, -1, -1, tty};
+	if (tty) {
+		io->pty_master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+		const char *name =
+			io->pty_master < 0 || grantpt(io->pty_master) || unlockpt(io->pty_master)
+				? NULL
+				: ptsname(io->pty_master);
+		if (name)
+			io->pty_slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (io->pty_slave < 0) {
+			snprintf(err, errlen, "pty: %s", strerror(errno));
+			stdio_close(io);
+			return -1;
+		}
+		return 0;
+	}
+	if (pipe2(io->in, O_CLOEXEC) || pipe2(io->out, O_CLOEXEC) || pipe2(io->err, O_CLOEXEC)) {
+		snprintf(err, errlen, "pipes: %s", strerror(errno));
+		stdio_close(io);
+		return -1;
+	}
+	return 0;
+}
+
+/* The process's three fds (in the child). */
+static void stdio_child(const struct stdio *io, int *in, int *out, int *err)
+{
+	*in = io->tty ? io->pty_slave : io->in[0];
+	*out = io->tty ? io->pty_slave : io->out[1];
+	*err = io->tty ? io->pty_slave : io->err[1];
+}
+
+/* Ours (in the agent): stdin to write, stdout and stderr to read; a pty's
+ * master serves as both stdin and stdout, and there is no stderr. Closes
+ * the process's ends. */
+static void stdio_parent(struct stdio *io, struct container_proc *p)
+{
+	if (io->tty) {
+		p->stdin_fd = dup(io->pty_master);
+		p->stdout_fd = io->pty_master;
+		p->stderr_fd = -1;
+		io->pty_master = -1;
+	} else {
+		p->stdin_fd = io->in[1];
+		p->stdout_fd = io->out[0];
+		p->stderr_fd = io->err[0];
+		io->in[1] = io->out[0] = io->err[0] = -1;
+	}
+	stdio_close(io);
+}
+
+/* The container's pid 1, from fork to exec of the process. */
+__attribute__((noreturn)) static void child(const struct proto_create *c, const struct stdio *io,
+					    const int status[2], const int start[2],
+					    const int error[2])
+{
 	close(status[0]);
 	close(start[1]);
 	close(error[0]);
@@ -212,15 +291,18 @@ __attribute__((noreturn)) static void child(const struct proto_create *c, const 
 	char go;
 	if (read(start[0], &go, 1) != 1)
 		_exit(0); /* the agent gave up on it */
+	int in, out, err;
+	stdio_child(io, &in, &out, &err);
 	pid_t pid = fork();
 	if (pid < 0)
 		die(efd, "fork: %s", strerror(errno));
 	if (pid == 0)
-		exec_process(efd, &c->process, in[0], out[1], err[1]);
+		exec_process(efd, &c->process, in, out, err);
 	close(efd);
-	close(in[0]);
-	close(out[1]);
-	close(err[1]);
+	/* pid 1 keeps no end of the process's stdio: the agent must see EOF
+	 * (or EIO on a pty) when the process and its children are done. */
+	struct stdio mine = *io;
+	stdio_close(&mine);
 	prctl(PR_SET_NAME, "init", 0, 0, 0); /* what ps shows for pid 1 */
 	init_loop(pid, status[1]);
 }
@@ -232,13 +314,34 @@ static void close_pair(int p[2])
 			close(p[i]);
 }
 
+/* Reads the error pipe until EOF: "" when the other side only closed it
+ * (exec worked), else its text; 126/127 as the first byte of an exec
+ * failure become *code. Returns 0 when it was empty. */
+static int read_error(int fd, char *err, size_t errlen, int *code)
+{
+	char msg[512];
+	size_t len = 0;
+	ssize_t n;
+	while (len < sizeof(msg) - 1 && (n = read(fd, msg + len, sizeof(msg) - 1 - len)) > 0)
+		len += (size_t)n;
+	msg[len] = '\0';
+	if (len == 0)
+		return 0;
+	const char *text = msg;
+	if (code && (msg[0] == 126 || msg[0] == 127))
+		*code = *text++;
+	snprintf(err, errlen, "%s", text);
+	return -1;
+}
+
 int container_spawn(const struct proto_create *c, struct container_proc *p, char *err,
 		    size_t errlen)
 {
-	int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1}, status[2] = {-1, -1},
-	    start[2] = {-1, -1}, error[2] = {-1, -1};
-	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(errp, O_CLOEXEC) ||
-	    pipe2(status, O_CLOEXEC) || pipe2(start, O_CLOEXEC) || pipe2(error, O_CLOEXEC)) {
+	struct stdio io;
+	int status[2] = {-1, -1}, start[2] = {-1, -1}, error[2] = {-1, -1};
+	if (stdio_open(&io, c->process.terminal, err, errlen))
+		return -1;
+	if (pipe2(status, O_CLOEXEC) || pipe2(start, O_CLOEXEC) || pipe2(error, O_CLOEXEC)) {
 		snprintf(err, errlen, "pipes: %s", strerror(errno));
 		goto fail;
 	}
@@ -251,35 +354,102 @@ int container_spawn(const struct proto_create *c, struct container_proc *p, char
 		goto fail;
 	}
 	if (pid == 0)
-		child(c, in, out, errp, status, start, error);
-	close(in[0]);
-	close(out[1]);
-	close(errp[1]);
+		child(c, &io, status, start, error);
 	close(status[1]);
 	close(start[0]);
 	close(error[1]);
-	*p = (struct container_proc){pid, in[1], out[0], errp[0], status[0], start[1], error[0]};
+	*p = (struct container_proc){
+		.pid = pid, .status_fd = status[0], .start_fd = start[1], .error_fd = error[0]};
+	stdio_parent(&io, p);
 	/* The first byte: NUL when setup went well, else the reason. */
 	char msg[512];
-	ssize_t n = read(p->error_fd, msg, sizeof(msg) - 1);
+	ssize_t n = read(p->error_fd, msg, 1);
 	if (n == 1 && msg[0] == '\0')
 		return 0;
-	msg[n > 0 ? n : 0] = '\0';
-	snprintf(err, errlen, "%s", n > 0 ? msg : "container setup died");
+	if (read_error(p->error_fd, err, errlen, NULL) == 0)
+		snprintf(err, errlen, "container setup died");
 	int fds[] = {p->stdin_fd,  p->stdout_fd, p->stderr_fd,
 		     p->status_fd, p->start_fd,	 p->error_fd};
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
-		close(fds[i]);
+		if (fds[i] >= 0)
+			close(fds[i]);
 	waitpid(pid, NULL, 0);
 	return -1;
 fail:
-	close_pair(in);
-	close_pair(out);
-	close_pair(errp);
+	stdio_close(&io);
 	close_pair(status);
 	close_pair(start);
 	close_pair(error);
 	return -1;
+}
+
+int container_exec(pid_t init, const struct proto_process *proc, struct container_proc *p,
+		   char *err, size_t errlen, int *exit_code)
+{
+	*exit_code = 0;
+	static const char *const kinds[] = {"ipc", "uts", "mnt"};
+	int ns[3] = {-1, -1, -1}, pidns = -1, self = -1, error[2] = {-1, -1};
+	struct stdio io;
+	if (stdio_open(&io, proc->terminal, err, errlen))
+		return -1;
+	char path[64];
+	for (int i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)init, kinds[i]);
+		ns[i] = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)init);
+	pidns = open(path, O_RDONLY | O_CLOEXEC);
+	self = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+	int rc = -1;
+	if (ns[0] < 0 || ns[1] < 0 || ns[2] < 0 || pidns < 0 || self < 0 ||
+	    pipe2(error, O_CLOEXEC)) {
+		snprintf(err, errlen, "the container's namespaces: %s", strerror(errno));
+		goto out;
+	}
+	/* Our children go into the container's pid namespace from here (only
+	 * children: setns on a pid namespace never moves the caller), so the
+	 * process is ours to reap; then back to our own. */
+	if (setns(pidns, CLONE_NEWPID)) {
+		snprintf(err, errlen, "setns pid: %s", strerror(errno));
+		goto out;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(error[0]);
+		for (int i = 0; i < 3; i++)
+			if (setns(ns[i], 0))
+				die(error[1], "setns %s: %s", kinds[i], strerror(errno));
+		int in, out, errfd;
+		stdio_child(&io, &in, &out, &errfd);
+		exec_process(error[1], proc, in, out, errfd);
+	}
+	int saved = errno;
+	if (setns(self, CLONE_NEWPID))
+		abort(); /* cannot happen: our own namespace; and must not be left */
+	if (pid < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(saved));
+		goto out;
+	}
+	close_fd(&error[1]);
+	*p = (struct container_proc){.pid = pid, .status_fd = -1, .start_fd = -1, .error_fd = -1};
+	stdio_parent(&io, p);
+	rc = read_error(error[0], err, errlen, exit_code);
+	if (rc) {
+		/* Not started: the caller never hears of it, we reap it here. */
+		int fds[] = {p->stdin_fd, p->stdout_fd, p->stderr_fd};
+		for (size_t i = 0; i < 3; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+		waitpid(pid, NULL, 0);
+	}
+out:
+	stdio_close(&io);
+	for (int i = 0; i < 3; i++)
+		close_fd(&ns[i]);
+	close_fd(&pidns);
+	close_fd(&self);
+	close_pair(error);
+	return rc;
 }
 
 int container_start(struct container_proc *p, char *err, size_t errlen, int *exit_code)
@@ -289,19 +459,9 @@ int container_start(struct container_proc *p, char *err, size_t errlen, int *exi
 		snprintf(err, errlen, "the container's init is gone");
 		return -1;
 	}
-	close(p->start_fd);
-	p->start_fd = -1;
+	close_fd(&p->start_fd);
 	/* EOF: the process was exec'd (the pipe is close-on-exec). */
-	char msg[512];
-	ssize_t n = read(p->error_fd, msg, sizeof(msg) - 1);
-	close(p->error_fd);
-	p->error_fd = -1;
-	if (n <= 0)
-		return 0;
-	msg[n] = '\0';
-	const char *text = msg;
-	if (msg[0] == 126 || msg[0] == 127)
-		*exit_code = *text++;
-	snprintf(err, errlen, "%s", text);
-	return -1;
+	int rc = read_error(p->error_fd, err, errlen, exit_code);
+	close_fd(&p->error_fd);
+	return rc;
 }

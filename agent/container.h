@@ -19,8 +19,9 @@
 struct container_proc {
 	pid_t pid;     /* the namespace's pid 1, in the agent's pid namespace */
 	int stdin_fd;  /* write end of the process's stdin pipe */
-	int stdout_fd; /* read ends of its stdout and stderr pipes */
-	int stderr_fd;
+	int stdout_fd; /* read ends of its stdout and stderr pipes; with a */
+	int stderr_fd; /* terminal, both stdin_fd and stdout_fd are the pty
+			* master and stderr_fd is -1 */
 	int status_fd; /* pid 1 writes the process's wait status here */
 	int start_fd;  /* a byte here lets the process run */
 	int error_fd;  /* setup and exec errors, as text; EOF when exec'd */
@@ -30,6 +31,14 @@ struct container_proc {
  * 0, or -1 with the reason in err (the child is gone then). */
 int container_spawn(const struct proto_create *c, struct container_proc *p, char *err,
 		    size_t errlen);
+
+/* Starts another process in the running container whose pid 1 is init
+ * (in the agent's pid namespace): into its pid, mount, uts and ipc
+ * namespaces, exec'd with proc's user, env, cwd and terminal. Waits until
+ * it was exec'd. Returns 0 with p filled in (its pid is ours to reap; no
+ * status pipe), or -1 as container_start. */
+int container_exec(pid_t init, const struct proto_process *proc, struct container_proc *p,
+		   char *err, size_t errlen, int *exit_code);
 
 /* Lets the process run and waits until it was exec'd. Returns 0, or -1
  * with why it could not start in err and, when exec itself failed, the
