@@ -20,9 +20,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "agent_client.h"
@@ -75,7 +78,7 @@ static void usage(FILE *f)
 		   "stdout and stderr are the container process's. SIGTERM, SIGINT and SIGHUP\n"
 		   "are passed on to it. Exit status: the command's, 128+N if signal N ended\n"
 		   "it, 127 if it does not exist, 126 if it cannot be run, 125 if the run\n"
-		   "itself failed, 2 on a usage error. Not yet: -t, -v, --net, -d.\n");
+		   "itself failed, 2 on a usage error. Not yet: -v, --net, -d.\n");
 }
 
 struct run {
@@ -84,6 +87,7 @@ struct run {
 	struct proto_create create;
 	int sig_pipe[2];  /* signals from the loop thread to the client */
 	bool interactive; /* relay this process's stdin */
+	bool tty;	  /* the process has a terminal (-t) */
 	pthread_t thread;
 	bool thread_started;
 	int status;    /* the command's exit status; -1 until known */
@@ -136,21 +140,46 @@ static bool pump(int from, int to)
 }
 
 /* Relays stdio until the process has exited and its output is all out. */
+/* Tells the agent our terminal's size (-t with a terminal here). */
+static void send_size(struct run *r)
+{
+	struct winsize ws;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws))
+		return;
+	if (!ws.ws_row || !ws.ws_col)
+		return;
+	char e[256];
+	agent_send(&r->agent,
+		   json_pack("{s:s, s:s, s:i, s:i}", "type", "resize", "container",
+			     r->create.container, "rows", ws.ws_row, "cols", ws.ws_col),
+		   e, sizeof(e));
+}
+
 static void relay(struct run *r, int in, int out, int err, json_int_t wait_id)
 {
 	int outs[2] = {out, err}, dst[2] = {STDOUT_FILENO, STDERR_FILENO};
 	bool stdin_open = r->interactive;
 	if (!stdin_open)
 		shutdown(in, SHUT_WR); /* the process reads EOF at once */
+	/* SIGWINCH is blocked in every thread (cmd_run): read it here. */
+	int winch = -1;
+	if (r->tty) {
+		sigset_t w;
+		sigemptyset(&w);
+		sigaddset(&w, SIGWINCH);
+		winch = signalfd(-1, &w, SFD_CLOEXEC);
+		send_size(r);
+	}
 	while (r->status < 0 || outs[0] >= 0 || outs[1] >= 0) {
-		struct pollfd p[5] = {
+		struct pollfd p[6] = {
 			{stdin_open ? STDIN_FILENO : -1, POLLIN, 0},
 			{outs[0], POLLIN, 0},
 			{outs[1], POLLIN, 0},
 			{r->agent.ctl, POLLIN, 0},
 			{r->sig_pipe[0], POLLIN, 0},
+			{winch, POLLIN, 0},
 		};
-		if (poll(p, 5, -1) < 0) {
+		if (poll(p, 6, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
@@ -175,7 +204,7 @@ static void relay(struct run *r, int in, int out, int err, json_int_t wait_id)
 			if (!m) {
 				snprintf(r->err, sizeof(r->err), "lost the agent: %s",
 					 e[0] ? e : "connection closed");
-				return;
+				break;
 			}
 			if (json_integer_value(json_object_get(m, "id")) == wait_id) {
 				const json_t *sig = json_object_get(m, "signal");
@@ -184,6 +213,11 @@ static void relay(struct run *r, int in, int out, int err, json_int_t wait_id)
 							  json_object_get(m, "exit_code"));
 			}
 			json_decref(m);
+		}
+		if (p[5].revents) {
+			struct signalfd_siginfo si;
+			if (read(winch, &si, sizeof(si)) == sizeof(si))
+				send_size(r);
 		}
 		if (p[4].revents) {
 			unsigned char s;
@@ -196,6 +230,11 @@ static void relay(struct run *r, int in, int out, int err, json_int_t wait_id)
 			}
 		}
 	}
+	if (winch >= 0)
+		close(winch);
+	for (int k = 0; k < 2; k++)
+		if (outs[k] >= 0)
+			close(outs[k]);
 }
 
 static void *client(void *opaque)
@@ -212,8 +251,10 @@ static void *client(void *opaque)
 	}
 	json_decref(resp);
 	const char *id = r->create.container;
+	/* A terminal has one output: the pty (stderr goes there too). */
 	if ((out = agent_stream(&r->agent, "stdout", id, r->err, sizeof(r->err))) < 0 ||
-	    (err = agent_stream(&r->agent, "stderr", id, r->err, sizeof(r->err))) < 0 ||
+	    (!r->tty &&
+	     (err = agent_stream(&r->agent, "stderr", id, r->err, sizeof(r->err))) < 0) ||
 	    (in = agent_stream(&r->agent, "stdin", id, r->err, sizeof(r->err))) < 0) {
 		resp = NULL;
 		goto out;
@@ -339,7 +380,7 @@ int cmd_run(int argc, char **argv)
 	struct run_opts ro = {.env = env};
 	uint64_t mem = 256ULL << 20;
 	long ncpus = 1;
-	bool boot_timer = false, interactive = false, read_only = false, debug = false;
+	bool boot_timer = false, interactive = false, read_only = false, debug = false, tty = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "+r:e:w:u:p:m:ith", opts, NULL)) != -1) {
 		switch (c) {
@@ -388,8 +429,8 @@ int cmd_run(int argc, char **argv)
 			interactive = true;
 			break;
 		case 't':
-			fprintf(stderr, "vmm run: --tty is not supported yet\n");
-			return 2;
+			tty = true;
+			break;
 		case 'R':
 			break; /* every run leaves nothing behind already */
 		case 'O':
@@ -442,6 +483,7 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "vmm run: no image given\nTry 'vmm run --help'.\n");
 		return 2;
 	}
+	ro.tty = tty;
 	ro.cmd = argv + optind;
 	ro.ncmd = argc - optind;
 	if (rootfs && ro.ncmd == 0) {
@@ -497,6 +539,7 @@ int cmd_run(int argc, char **argv)
 	int console = -1;
 	r.agent.listen_fd = r.agent.ctl = -1;
 	r.interactive = interactive;
+	r.tty = tty;
 	if (rootfs_image(img.rootfs, image, err, sizeof(err))) {
 		fprintf(stderr, "vmm run: %s\n", err);
 		goto out;
@@ -521,7 +564,8 @@ int cmd_run(int argc, char **argv)
 			    .env = spec.env,
 			    .cwd = spec.cwd,
 			    .uid = spec.uid,
-			    .gid = spec.gid},
+			    .gid = spec.gid,
+			    .terminal = tty},
 	};
 	struct launch l = {
 		.kernel = kernel,
@@ -545,11 +589,28 @@ int cmd_run(int argc, char **argv)
 	snprintf(cmdline, sizeof(cmdline), "%s%s%s", RUN_CMDLINE,
 		 boot_timer ? " vmm_boot_timer=1" : "", debug ? " vmm_agent_debug=1" : "");
 	l.cmdline = cmdline;
+	/* -t on a terminal: ours goes raw for the run (the container's pty
+	 * does the line editing and ^C), and SIGWINCH is blocked in every
+	 * thread so the client reads it from a signalfd. */
+	struct termios saved;
+	bool raw =
+		tty && interactive && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
+	if (raw) {
+		struct termios t = saved;
+		cfmakeraw(&t);
+		tcsetattr(STDIN_FILENO, TCSANOW, &t);
+	}
+	sigset_t winch;
+	sigemptyset(&winch);
+	sigaddset(&winch, SIGWINCH);
+	pthread_sigmask(SIG_BLOCK, &winch, NULL);
 	int vm_status = launch_run(&l);
 	if (r.thread_started) {
 		agent_abort(&r.agent);
 		pthread_join(r.thread, NULL);
 	}
+	if (raw)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 	if (r.status >= 0) {
 		status = r.status;
 	} else if (r.exit_code) {

@@ -248,6 +248,8 @@ int runspec_build(const json_t *config, const char *rootfs, const struct run_opt
 		if (push(&env, kv))
 			goto oom;
 	}
+	if (o->tty && !has_env(&env, "TERM") && push(&env, "TERM=xterm"))
+		goto oom;
 	/* cwd */
 	const char *wd =
 		o->workdir ? o->workdir : json_string_value(json_object_get(config, "WorkingDir"));

@@ -5,7 +5,8 @@
  *         or by the image's Cmd when no COMMAND is given;
  *   env   the image's Env (or a default PATH), -e entries replacing the
  *         same key or added, then HOSTNAME, then HOME if still unset (the
- *         user's home from the image's /etc/passwd, else /root or /);
+ *         user's home from the image's /etc/passwd, else /root or /), and
+ *         with -t TERM=xterm if still unset;
  *   cwd   -w, else WorkingDir, else /;
  *   user  -u, else User: "uid", "name", "uid:gid", "name:group"; names and
  *         the default group come from the image's /etc/passwd and
@@ -16,6 +17,7 @@
 #define VMM_RUNSPEC_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -28,6 +30,7 @@ struct run_opts {
 	const char *workdir; /* NULL: the image's */
 	const char *user;    /* NULL: the image's */
 	const char *hostname;
+	bool tty; /* -t: TERM=xterm unless set, as docker */
 };
 
 struct run_spec {

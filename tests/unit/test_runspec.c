@@ -129,6 +129,10 @@ START_TEST(plain_rootfs)
 	assert_list(s.env, (const char *[]){"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:"
 					    "/usr/bin:/sbin:/bin",
 					    "HOSTNAME=box", "HOME=/", NULL});
+	runspec_free(&s);
+	o.tty = true;
+	ck_assert_int_eq(runspec_build(NULL, NULL, &o, &s, err, sizeof(err)), 0);
+	ck_assert_str_eq(s.env[3], "TERM=xterm");
 	ck_assert_str_eq(s.cwd, "/");
 	ck_assert_uint_eq(s.uid, 1000);
 	runspec_free(&s);
