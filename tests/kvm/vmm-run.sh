@@ -8,6 +8,7 @@
 #   - SIGTERM to vmm run reaches the command (sleep) -> 143;
 #   - inside: pid 1 is the container's init, the process is pid 2;
 #     hostname, uid/gid, cwd and the environment exactly as asked;
+#   - -t: an interactive shell on a terminal;
 #   - a command that does not exist: one clear line and 127, as a shell.
 # usage: vmm-run.sh VMM
 set -uo pipefail
@@ -72,6 +73,14 @@ printf '%s\n' PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin 
 	HOSTNAME=box HOME=/root >"$dir/env.want"
 cmp -s "$dir/env.want" "$out" || { diff "$dir/env.want" "$out"; fail "inside: environment"; }
 echo "PASS: pid 1 is the container's init; hostname, ids, cwd and env as asked"
+
+# -t: a shell on a terminal (script(1) gives vmm run one), fed two lines.
+printf 'echo $((6 * 7)) $TERM\nexit 5\n' |
+	timeout 300 script -qec "$vmm run -t --rootfs $root -- sh" /dev/null >"$out" 2>"$err"
+status=$?
+[ "$status" = 5 ] || fail "-t: exited $status, not 5"
+tr -d '\r' <"$out" | grep -qx '42 xterm' || fail "-t: no answer from the shell on its terminal"
+echo "PASS: -t gives the command a terminal: an interactive shell answers and exits 5"
 
 run -- /no/such/command >"$out" 2>"$err"
 status=$?
