@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -186,10 +187,14 @@ __attribute__((noreturn)) static void init_loop(pid_t child, int status_fd)
 	}
 }
 
-/* A process's stdio: pipes, or a pty. The process's ends and ours. */
+/* A process's stdio: three pipes, or a pty. A pty must come from the
+ * container's own devpts (so ttyname(), stty and job control work in
+ * there): the process's side opens it after entering the container and
+ * passes the master to the agent over a socketpair. */
 struct stdio {
 	int in[2], out[2], err[2]; /* [0] read end, [1] write end */
-	int pty_master, pty_slave;
+	int sock[2];		   /* tty: [1] the process's side sends the master */
+	int pty_slave;		   /* tty, in the process's side */
 	bool tty;
 };
 
@@ -206,35 +211,80 @@ static void stdio_close(struct stdio *io)
 		close_fd(&io->in[i]);
 		close_fd(&io->out[i]);
 		close_fd(&io->err[i]);
+		close_fd(&io->sock[i]);
 	}
-	close_fd(&io->pty_master);
 	close_fd(&io->pty_slave);
 }
 
 static int stdio_open(struct stdio *io, bool tty, char *err, size_t errlen)
 {
-	*io = (struct stdio){{-1, -1}, {-1, -1}, {-1, -1}, -1, -1, tty};
-	if (tty) {
-		io->pty_master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-		const char *name =
-			io->pty_master < 0 || grantpt(io->pty_master) || unlockpt(io->pty_master)
-				? NULL
-				: ptsname(io->pty_master);
-		if (name)
-			io->pty_slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-		if (io->pty_slave < 0) {
-			snprintf(err, errlen, "pty: %s", strerror(errno));
-			stdio_close(io);
-			return -1;
-		}
-		return 0;
-	}
-	if (pipe2(io->in, O_CLOEXEC) || pipe2(io->out, O_CLOEXEC) || pipe2(io->err, O_CLOEXEC)) {
-		snprintf(err, errlen, "pipes: %s", strerror(errno));
+	*io = (struct stdio){{-1, -1}, {-1, -1}, {-1, -1}, {-1, -1}, -1, tty};
+	int rc = tty ? socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, io->sock)
+		     : (pipe2(io->in, O_CLOEXEC) || pipe2(io->out, O_CLOEXEC) ||
+			pipe2(io->err, O_CLOEXEC));
+	if (rc) {
+		snprintf(err, errlen, "%s: %s", tty ? "socketpair" : "pipes", strerror(errno));
 		stdio_close(io);
 		return -1;
 	}
 	return 0;
+}
+
+/* The process's side, inside the container: a pty from its devpts, the
+ * master sent to the agent. On failure returns the reason. */
+static const char *stdio_pty(struct stdio *io)
+{
+	int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	const char *name =
+		master < 0 || grantpt(master) || unlockpt(master) ? NULL : ptsname(master);
+	if (name)
+		io->pty_slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	char c = 'm';
+	struct iovec iov = {&c, 1};
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	memset(&u, 0, sizeof(u));
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = u.buf,
+			   .msg_controllen = sizeof(u.buf)};
+	struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+	h->cmsg_level = SOL_SOCKET;
+	h->cmsg_type = SCM_RIGHTS;
+	h->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(h), &master, sizeof(int));
+	const char *why = io->pty_slave < 0		     ? "cannot open a pty in the container"
+			  : sendmsg(io->sock[1], &m, 0) != 1 ? "cannot pass the pty on"
+							     : NULL;
+	if (master >= 0)
+		close(master);
+	close_fd(&io->sock[1]);
+	return why;
+}
+
+/* The agent's side: the master the process's side sent, or -1. */
+static int recv_master(int sock)
+{
+	char c;
+	struct iovec iov = {&c, 1};
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = u.buf,
+			   .msg_controllen = sizeof(u.buf)};
+	if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC) != 1)
+		return -1;
+	struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+	if (!h || h->cmsg_type != SCM_RIGHTS || h->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -1;
+	int fd;
+	memcpy(&fd, CMSG_DATA(h), sizeof(int));
+	return fd;
 }
 
 /* The process's three fds (in the child). */
@@ -246,15 +296,18 @@ static void stdio_child(const struct stdio *io, int *in, int *out, int *err)
 }
 
 /* Ours (in the agent): stdin to write, stdout and stderr to read; a pty's
- * master serves as both stdin and stdout, and there is no stderr. Closes
- * the process's ends. */
-static void stdio_parent(struct stdio *io, struct container_proc *p)
+ * master (received, for a tty) serves as both stdin and stdout, and there
+ * is no stderr. Closes the process's ends. Returns -1 if no master came. */
+static int stdio_parent(struct stdio *io, struct container_proc *p)
 {
+	int rc = 0;
 	if (io->tty) {
-		p->stdin_fd = dup(io->pty_master);
-		p->stdout_fd = io->pty_master;
+		close_fd(&io->sock[1]);
+		int master = recv_master(io->sock[0]);
+		p->stdout_fd = master;
+		p->stdin_fd = master < 0 ? -1 : dup(master);
 		p->stderr_fd = -1;
-		io->pty_master = -1;
+		rc = master < 0 ? -1 : 0;
 	} else {
 		p->stdin_fd = io->in[1];
 		p->stdout_fd = io->out[0];
@@ -262,6 +315,7 @@ static void stdio_parent(struct stdio *io, struct container_proc *p)
 		io->in[1] = io->out[0] = io->err[0] = -1;
 	}
 	stdio_close(io);
+	return rc;
 }
 
 /* The container's pid 1, from fork to exec of the process. */
@@ -285,6 +339,10 @@ __attribute__((noreturn)) static void child(const struct proto_create *c, const 
 	signal(SIGCHLD, on_signal);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	setup_root(efd, c);
+	struct stdio mine = *io;
+	const char *why = mine.tty ? stdio_pty(&mine) : NULL;
+	if (why)
+		die(efd, "%s: %s", why, strerror(errno));
 	/* Setup is done: one byte says so; then wait for start. */
 	if (write(efd, "", 1) != 1)
 		_exit(127);
@@ -292,7 +350,7 @@ __attribute__((noreturn)) static void child(const struct proto_create *c, const 
 	if (read(start[0], &go, 1) != 1)
 		_exit(0); /* the agent gave up on it */
 	int in, out, err;
-	stdio_child(io, &in, &out, &err);
+	stdio_child(&mine, &in, &out, &err);
 	pid_t pid = fork();
 	if (pid < 0)
 		die(efd, "fork: %s", strerror(errno));
@@ -301,7 +359,6 @@ __attribute__((noreturn)) static void child(const struct proto_create *c, const 
 	close(efd);
 	/* pid 1 keeps no end of the process's stdio: the agent must see EOF
 	 * (or EIO on a pty) when the process and its children are done. */
-	struct stdio mine = *io;
 	stdio_close(&mine);
 	prctl(PR_SET_NAME, "init", 0, 0, 0); /* what ps shows for pid 1 */
 	init_loop(pid, status[1]);
@@ -358,14 +415,19 @@ int container_spawn(const struct proto_create *c, struct container_proc *p, char
 	close(status[1]);
 	close(start[0]);
 	close(error[1]);
-	*p = (struct container_proc){
-		.pid = pid, .status_fd = status[0], .start_fd = start[1], .error_fd = error[0]};
-	stdio_parent(&io, p);
+	*p = (struct container_proc){.pid = pid,
+				     .stdin_fd = -1,
+				     .stdout_fd = -1,
+				     .stderr_fd = -1,
+				     .status_fd = status[0],
+				     .start_fd = start[1],
+				     .error_fd = error[0]};
 	/* The first byte: NUL when setup went well, else the reason. */
 	char msg[512];
 	ssize_t n = read(p->error_fd, msg, 1);
-	if (n == 1 && msg[0] == '\0')
+	if (n == 1 && msg[0] == '\0' && stdio_parent(&io, p) == 0)
 		return 0;
+	stdio_close(&io);
 	if (read_error(p->error_fd, err, errlen, NULL) == 0)
 		snprintf(err, errlen, "container setup died");
 	int fds[] = {p->stdin_fd,  p->stdout_fd, p->stderr_fd,
@@ -419,6 +481,9 @@ int container_exec(pid_t init, const struct proto_process *proc, struct containe
 		for (int i = 0; i < 3; i++)
 			if (setns(ns[i], 0))
 				die(error[1], "setns %s: %s", kinds[i], strerror(errno));
+		const char *why = io.tty ? stdio_pty(&io) : NULL;
+		if (why)
+			die(error[1], "%s: %s", why, strerror(errno));
 		int in, out, errfd;
 		stdio_child(&io, &in, &out, &errfd);
 		exec_process(error[1], proc, in, out, errfd);
@@ -432,8 +497,12 @@ int container_exec(pid_t init, const struct proto_process *proc, struct containe
 	}
 	close_fd(&error[1]);
 	*p = (struct container_proc){.pid = pid, .status_fd = -1, .start_fd = -1, .error_fd = -1};
-	stdio_parent(&io, p);
+	int got = stdio_parent(&io, p);
 	rc = read_error(error[0], err, errlen, exit_code);
+	if (!rc && got) {
+		snprintf(err, errlen, "no terminal came from the process");
+		rc = -1;
+	}
 	if (rc) {
 		/* Not started: the caller never hears of it, we reap it here. */
 		int fds[] = {p->stdin_fd, p->stdout_fd, p->stderr_fd};
