@@ -36,19 +36,22 @@ int agent_listen(struct agent_client *a, const char *vsock_path, char *err, size
 	return 0;
 }
 
-static json_t *hello(const char *role, const char *container)
+static json_t *hello(const char *role, const char *container, const char *exec_id)
 {
 	json_t *h = json_pack("{s:s, s:i, s:s}", "type", "hello", "version", PROTO_VERSION, "role",
 			      role);
 	if (h && container)
 		json_object_set_new(h, "container", json_string(container));
+	if (h && exec_id)
+		json_object_set_new(h, "exec_id", json_string(exec_id));
 	return h;
 }
 
 /* hello out, hello back. */
-static int greet(int fd, const char *role, const char *container, char *err, size_t errlen)
+static int greet(int fd, const char *role, const char *container, const char *exec_id, char *err,
+		 size_t errlen)
 {
-	json_t *h = hello(role, container);
+	json_t *h = hello(role, container, exec_id);
 	int r = h ? proto_send(fd, h) : -1;
 	json_decref(h);
 	if (r) {
@@ -78,7 +81,7 @@ int agent_accept(struct agent_client *a, char *err, size_t errlen)
 		snprintf(err, errlen, "the VM ended before its agent was ready");
 		return -1;
 	}
-	if (greet(fd, "control", NULL, err, errlen)) {
+	if (greet(fd, "control", NULL, NULL, err, errlen)) {
 		close(fd);
 		return -1;
 	}
@@ -125,8 +128,8 @@ json_t *agent_call(struct agent_client *a, json_t *req, char *err, size_t errlen
 	return r;
 }
 
-int agent_stream(struct agent_client *a, const char *role, const char *container, char *err,
-		 size_t errlen)
+/* A connection to the agent's port through the VM's vsock PATH. */
+static int dial(struct agent_client *a, char *err, size_t errlen)
 {
 	struct sockaddr_un addr;
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -148,16 +151,42 @@ int agent_stream(struct agent_client *a, const char *role, const char *container
 			break;
 	line[len] = '\0';
 	if (strncmp(line, "OK ", 3)) {
-		snprintf(err, errlen, "the agent did not accept a %s stream", role);
+		snprintf(err, errlen, "the agent did not answer (is the VM running?)");
 		goto fail;
 	}
-	if (greet(fd, role, container, err, errlen))
-		goto fail;
 	return fd;
 fail:
 	if (fd >= 0)
 		close(fd);
 	return -1;
+}
+
+int agent_stream(struct agent_client *a, const char *role, const char *container,
+		 const char *exec_id, char *err, size_t errlen)
+{
+	int fd = dial(a, err, errlen);
+	if (fd >= 0 && greet(fd, role, container, exec_id, err, errlen)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+int agent_connect(struct agent_client *a, const char *vsock_path, char *err, size_t errlen)
+{
+	memset(a, 0, sizeof(*a));
+	a->listen_fd = -1;
+	a->next_id = 1;
+	snprintf(a->vsock_path, sizeof(a->vsock_path), "%s", vsock_path);
+	int fd = dial(a, err, errlen);
+	if (fd < 0 || greet(fd, "control", NULL, NULL, err, errlen)) {
+		if (fd >= 0)
+			close(fd);
+		a->ctl = -1;
+		return -1;
+	}
+	a->ctl = fd;
+	return 0;
 }
 
 void agent_close(struct agent_client *a)

@@ -43,9 +43,14 @@ json_int_t agent_send(struct agent_client *a, json_t *req, char *err, size_t err
 json_t *agent_call(struct agent_client *a, json_t *req, char *err, size_t errlen);
 
 /* Opens a stdio stream (role "stdin", "stdout" or "stderr") of a
- * container's process. Returns the connected fd, or -1 with err. */
-int agent_stream(struct agent_client *a, const char *role, const char *container, char *err,
-		 size_t errlen);
+ * container's process (exec_id NULL: its own). Returns the connected fd,
+ * or -1 with err. */
+int agent_stream(struct agent_client *a, const char *role, const char *container,
+		 const char *exec_id, char *err, size_t errlen);
+
+/* A control connection of our own to a running VM's agent, through its
+ * vsock PATH (for `vmm exec`); no listening. Returns 0 or -1 with err. */
+int agent_connect(struct agent_client *a, const char *vsock_path, char *err, size_t errlen);
 
 void agent_close(struct agent_client *a);
 

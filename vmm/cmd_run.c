@@ -36,6 +36,7 @@
 #include "proto.h"
 #include "rootfs.h"
 #include "runspec.h"
+#include "session.h"
 
 /* random.trust_cpu=on: the guest's CRNG is ready at boot (from RDRAND)
  * rather than after seconds of jitter entropy gathering, which anything
@@ -83,16 +84,12 @@ static void usage(FILE *f)
 
 struct run {
 	struct agent_client agent;
+	struct session session; /* the container's own process */
 	struct vm *vm;
 	struct proto_create create;
-	int sig_pipe[2];  /* signals from the loop thread to the client */
-	bool interactive; /* relay this process's stdin */
-	bool tty;	  /* the process has a terminal (-t) */
+	int sig_pipe[2]; /* signals from the loop thread to the client */
 	pthread_t thread;
 	bool thread_started;
-	int status;    /* the command's exit status; -1 until known */
-	int exit_code; /* ... or the one a failure to start it gives, if not 0 */
-	char err[512];
 };
 
 static void on_signal(void *opaque, int signo)
@@ -102,185 +99,23 @@ static void on_signal(void *opaque, int signo)
 	(void)!write(r->sig_pipe[1], &s, 1); /* nonblocking: a full pipe drops it */
 }
 
-/* Errors from the agent's answer r (NULL: err is set already). */
-static bool failed(struct run *r, json_t *resp, const char *what)
-{
-	if (!resp)
-		return true;
-	if (json_is_true(json_object_get(resp, "ok")))
-		return false;
-	/* The agent's error names the request already. */
-	const char *e = json_string_value(json_object_get(resp, "error"));
-	snprintf(r->err, sizeof(r->err), "%s", e ? e : what);
-	const json_t *code = json_object_get(resp, "exit_code");
-	if (json_is_integer(code))
-		r->exit_code = (int)json_integer_value(code);
-	json_decref(resp);
-	return true;
-}
-
-/* Copies what is readable on from to to; false at EOF or error. */
-static bool pump(int from, int to)
-{
-	char buf[65536];
-	ssize_t n = read(from, buf, sizeof(buf));
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return true;
-	if (n <= 0)
-		return false;
-	for (ssize_t off = 0; off < n;) {
-		ssize_t w = write(to, buf + off, (size_t)(n - off));
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return true; /* our own stdout is gone: drop, keep draining */
-		off += w;
-	}
-	return true;
-}
-
-/* Relays stdio until the process has exited and its output is all out. */
-/* Tells the agent our terminal's size (-t with a terminal here). */
-static void send_size(struct run *r)
-{
-	struct winsize ws;
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws))
-		return;
-	if (!ws.ws_row || !ws.ws_col)
-		return;
-	char e[256];
-	agent_send(&r->agent,
-		   json_pack("{s:s, s:s, s:i, s:i}", "type", "resize", "container",
-			     r->create.container, "rows", ws.ws_row, "cols", ws.ws_col),
-		   e, sizeof(e));
-}
-
-static void relay(struct run *r, int in, int out, int err, json_int_t wait_id)
-{
-	int outs[2] = {out, err}, dst[2] = {STDOUT_FILENO, STDERR_FILENO};
-	bool stdin_open = r->interactive;
-	if (!stdin_open)
-		shutdown(in, SHUT_WR); /* the process reads EOF at once */
-	/* SIGWINCH is blocked in every thread (cmd_run): read it here. */
-	int winch = -1;
-	if (r->tty) {
-		sigset_t w;
-		sigemptyset(&w);
-		sigaddset(&w, SIGWINCH);
-		winch = signalfd(-1, &w, SFD_CLOEXEC);
-		send_size(r);
-	}
-	while (r->status < 0 || outs[0] >= 0 || outs[1] >= 0) {
-		struct pollfd p[6] = {
-			{stdin_open ? STDIN_FILENO : -1, POLLIN, 0},
-			{outs[0], POLLIN, 0},
-			{outs[1], POLLIN, 0},
-			{r->agent.ctl, POLLIN, 0},
-			{r->sig_pipe[0], POLLIN, 0},
-			{winch, POLLIN, 0},
-		};
-		if (poll(p, 6, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (p[0].revents) {
-			/* A blocking write: the agent buffers 64 KiB and the
-			 * process's stdin pipe more; a process that never reads
-			 * its stdin stalls only more stdin. */
-			if (!pump(STDIN_FILENO, in)) {
-				stdin_open = false;
-				shutdown(in, SHUT_WR);
-			}
-		}
-		for (int k = 0; k < 2; k++)
-			if (p[1 + k].revents && !pump(outs[k], dst[k])) {
-				close(outs[k]);
-				outs[k] = -1;
-			}
-		if (p[3].revents) {
-			char e[256];
-			json_t *m = proto_recv(r->agent.ctl, e, sizeof(e));
-			if (!m) {
-				snprintf(r->err, sizeof(r->err), "lost the agent: %s",
-					 e[0] ? e : "connection closed");
-				break;
-			}
-			if (json_integer_value(json_object_get(m, "id")) == wait_id) {
-				const json_t *sig = json_object_get(m, "signal");
-				r->status = sig ? 128 + (int)json_integer_value(sig)
-						: (int)json_integer_value(
-							  json_object_get(m, "exit_code"));
-			}
-			json_decref(m);
-		}
-		if (p[5].revents) {
-			struct signalfd_siginfo si;
-			if (read(winch, &si, sizeof(si)) == sizeof(si))
-				send_size(r);
-		}
-		if (p[4].revents) {
-			unsigned char s;
-			if (read(r->sig_pipe[0], &s, 1) == 1) {
-				json_t *req =
-					json_pack("{s:s, s:s, s:i}", "type", "signal", "container",
-						  r->create.container, "signal", (int)s);
-				char e[256];
-				agent_send(&r->agent, req, e, sizeof(e));
-			}
-		}
-	}
-	if (winch >= 0)
-		close(winch);
-	for (int k = 0; k < 2; k++)
-		if (outs[k] >= 0)
-			close(outs[k]);
-}
-
+/* The client thread: create, the streams, start, relay, shut down. */
 static void *client(void *opaque)
 {
 	struct run *r = opaque;
+	struct session *s = &r->session;
 	char e[256];
-	int in = -1, out = -1, err = -1;
-	if (agent_accept(&r->agent, r->err, sizeof(r->err)))
+	if (agent_accept(&r->agent, s->err, sizeof(s->err)))
 		return NULL;
-	json_t *resp = agent_call(&r->agent, proto_create_json(&r->create), r->err, sizeof(r->err));
-	if (failed(r, resp, "create")) {
-		resp = NULL;
-		goto out;
-	}
-	json_decref(resp);
 	const char *id = r->create.container;
-	/* A terminal has one output: the pty (stderr goes there too). */
-	if ((out = agent_stream(&r->agent, "stdout", id, r->err, sizeof(r->err))) < 0 ||
-	    (!r->tty &&
-	     (err = agent_stream(&r->agent, "stderr", id, r->err, sizeof(r->err))) < 0) ||
-	    (in = agent_stream(&r->agent, "stdin", id, r->err, sizeof(r->err))) < 0) {
-		resp = NULL;
-		goto out;
-	}
-	resp = agent_call(&r->agent, json_pack("{s:s, s:s}", "type", "start", "container", id),
-			  r->err, sizeof(r->err));
-	if (failed(r, resp, "start")) {
-		resp = NULL;
-		goto out;
-	}
-	json_decref(resp);
-	resp = NULL;
-	json_int_t wait_id = agent_send(
-		&r->agent, json_pack("{s:s, s:s}", "type", "wait", "container", id), e, sizeof(e));
-	if (wait_id > 0) {
-		relay(r, in, out, err, wait_id);
-		out = err = -1; /* relay closed them */
-	}
-out:
-	json_decref(resp);
-	if (in >= 0)
-		close(in);
-	if (out >= 0)
-		close(out);
-	if (err >= 0)
-		close(err);
+	if (!session_failed(s, agent_call(&r->agent, proto_create_json(&r->create), s->err,
+					  sizeof(s->err))) &&
+	    session_open(s) == 0 &&
+	    !session_failed(s, agent_call(&r->agent,
+					  json_pack("{s:s, s:s}", "type", "start", "container", id),
+					  s->err, sizeof(s->err))))
+		session_run(s);
+	session_close(s);
 	/* Whatever happened, the VM's work is done. */
 	agent_send(&r->agent, json_pack("{s:s}", "type", "shutdown"), e, sizeof(e));
 	return NULL;
@@ -532,14 +367,15 @@ int cmd_run(int argc, char **argv)
 	snprintf(sock, sizeof(sock), "%s/vsock", dir);
 	snprintf(log, sizeof(log), "%s/console.log", dir);
 	int status = EXIT_RUN_ERROR;
-	static struct run r = {.status = -1, .sig_pipe = {-1, -1}};
+	static struct run r = {.sig_pipe = {-1, -1}};
 	static struct disk disk;
 	static struct vsock vsock;
 	char spec_s[PATH_MAX + 32];
 	int console = -1;
 	r.agent.listen_fd = r.agent.ctl = -1;
-	r.interactive = interactive;
-	r.tty = tty;
+	session_init(&r.session, &r.agent, id, NULL);
+	r.session.interactive = interactive;
+	r.session.tty = tty;
 	if (rootfs_image(img.rootfs, image, err, sizeof(err))) {
 		fprintf(stderr, "vmm run: %s\n", err);
 		goto out;
@@ -554,6 +390,7 @@ int cmd_run(int argc, char **argv)
 			err[0] ? err : strerror(errno));
 		goto out;
 	}
+	r.session.sig_fd = r.sig_pipe[0];
 	r.create = (struct proto_create){
 		.container = id,
 		.rootfs_source = "/dev/vda",
@@ -611,15 +448,16 @@ int cmd_run(int argc, char **argv)
 	}
 	if (raw)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
-	if (r.status >= 0) {
-		status = r.status;
-	} else if (r.exit_code) {
-		fprintf(stderr, "vmm run: %s\n", r.err);
-		status = r.exit_code;
+	struct session *ses = &r.session;
+	if (ses->status >= 0) {
+		status = ses->status;
+	} else if (ses->exit_code) {
+		fprintf(stderr, "vmm run: %s\n", ses->err);
+		status = ses->exit_code;
 	} else {
 		fprintf(stderr, "vmm run: %s\n",
-			r.err[0] ? r.err : "the VM stopped before the container ran");
-		if (vm_status != 0 || !r.err[0])
+			ses->err[0] ? ses->err : "the VM stopped before the container ran");
+		if (vm_status != 0 || !ses->err[0])
 			show_console(log);
 	}
 	if (debug)
