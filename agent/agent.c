@@ -77,6 +77,7 @@ struct proc {
 	size_t in_len;
 	int waiter; /* control connection waiting for the exit, or -1 */
 	json_int_t wait_id;
+	bool release; /* answered and done with: to be freed */
 };
 
 static struct conn conns[MAX_CONNS];
@@ -186,17 +187,24 @@ static void loopback_up(void)
 
 static int add_conn(int fd, enum role role)
 {
-	if (nconns == MAX_CONNS) {
+	/* A closed slot first: connections come and go with every exec. */
+	int i = 0;
+	while (i < nconns && conns[i].fd >= 0)
+		i++;
+	if (i == MAX_CONNS) {
 		close(fd);
 		return -1;
 	}
 	fcntl(fd, F_SETFL, O_NONBLOCK);
-	conns[nconns] = (struct conn){.fd = fd, .role = role, .buf = malloc(BUF_SIZE)};
-	if (!conns[nconns].buf) {
+	conns[i] = (struct conn){.fd = fd, .role = role, .buf = malloc(BUF_SIZE)};
+	if (!conns[i].buf) {
 		close(fd);
+		conns[i].fd = -1;
 		return -1;
 	}
-	return nconns++;
+	if (i == nconns)
+		nconns++;
+	return i;
 }
 
 /* Writes all of msg, waiting for room: control messages are small. */
@@ -226,6 +234,8 @@ static int out_index(enum role r)
 {
 	return r == R_STDOUT ? 0 : 1;
 }
+
+static void close_conn(int i);
 
 /* ---- processes ---- */
 
@@ -453,6 +463,24 @@ static void answer_wait(struct proc *pr)
 		json_object_set_new(r, "exit_code", json_integer(WEXITSTATUS(pr->status)));
 	send_msg(pr->waiter, r);
 	pr->waiter = -1;
+	/* An exec'd process is done with: the main loop frees it (not here:
+	 * a relay may still be looking at it). The container's own stays;
+	 * the VM ends with it. */
+	pr->release = pr != &ct.procs[0];
+}
+
+/* Frees an exec'd process's slot, its streams and fds. */
+static void release_proc(struct proc *pr)
+{
+	int conn[3] = {pr->stdin_conn, pr->out[0].conn, pr->out[1].conn};
+	for (int k = 0; k < 3; k++)
+		if (conn[k] >= 0)
+			close_conn(conn[k]);
+	int fds[3] = {pr->p.stdin_fd, pr->out[0].pipe_fd, pr->out[1].pipe_fd};
+	for (int k = 0; k < 3; k++)
+		if (fds[k] >= 0)
+			close(fds[k]);
+	pr->used = false;
 }
 
 static void handle_request(int i, json_t *req)
@@ -588,6 +616,7 @@ static void close_conn(int i)
 {
 	if (conns[i].fd < 0)
 		return;
+	trace("close connection %d", i);
 	close(conns[i].fd);
 	conns[i].fd = -1;
 	free(conns[i].buf);
@@ -780,12 +809,15 @@ int main(void)
 				;
 			reap();
 		}
+		/* Connections polled this round: an accept below adds one. */
+		int polled = nconns;
 		if (p[1].revents) {
 			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+			trace("accept: fd %d", fd);
 			if (fd >= 0)
 				add_conn(fd, R_HELLO);
 		}
-		for (int i = 0; i < nconns; i++) {
+		for (int i = 0; i < polled; i++) {
 			if (!p[i + 2].revents || conns[i].fd < 0)
 				continue;
 			if ((conns[i].role == R_HELLO || conns[i].role == R_CONTROL) &&
@@ -800,6 +832,8 @@ int main(void)
 			relay_stdin(pr);
 			relay_out(pr, &pr->out[0]);
 			relay_out(pr, &pr->out[1]);
+			if (pr->release)
+				release_proc(pr);
 		}
 	}
 }

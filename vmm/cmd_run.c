@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent_client.h"
@@ -37,6 +38,7 @@
 #include "rootfs.h"
 #include "runspec.h"
 #include "session.h"
+#include "state.h"
 
 /* random.trust_cpu=on: the guest's CRNG is ready at boot (from RDRAND)
  * rather than after seconds of jitter entropy gathering, which anything
@@ -90,6 +92,8 @@ struct run {
 	int sig_pipe[2]; /* signals from the loop thread to the client */
 	pthread_t thread;
 	bool thread_started;
+	int ready_fd;	  /* -d: tells the caller the container started (or not) */
+	int ready_status; /* the caller's exit status, as it learnt it */
 };
 
 static void on_signal(void *opaque, int signo)
@@ -97,6 +101,19 @@ static void on_signal(void *opaque, int signo)
 	struct run *r = opaque;
 	unsigned char s = (unsigned char)signo;
 	(void)!write(r->sig_pipe[1], &s, 1); /* nonblocking: a full pipe drops it */
+}
+
+/* -d: one byte to the waiting caller (0: started, else its exit status),
+ * then why; once. */
+static void tell_caller(struct run *r, unsigned char code, const char *why)
+{
+	if (r->ready_fd < 0)
+		return;
+	(void)!write(r->ready_fd, &code, 1);
+	if (why)
+		(void)!write(r->ready_fd, why, strlen(why));
+	close(r->ready_fd);
+	r->ready_fd = -1;
 }
 
 /* The client thread: create, the streams, start, relay, shut down. */
@@ -113,12 +130,103 @@ static void *client(void *opaque)
 	    session_open(s) == 0 &&
 	    !session_failed(s, agent_call(&r->agent,
 					  json_pack("{s:s, s:s}", "type", "start", "container", id),
-					  s->err, sizeof(s->err))))
+					  s->err, sizeof(s->err)))) {
+		tell_caller(r, 0, NULL);
 		session_run(s);
+	}
 	session_close(s);
 	/* Whatever happened, the VM's work is done. */
 	agent_send(&r->agent, json_pack("{s:s}", "type", "shutdown"), e, sizeof(e));
 	return NULL;
+}
+
+/* -d: the caller waits here until the container has started and exits
+ * with what it hears (returns true in it); the child goes on as a daemon
+ * (a session of its own, stdin /dev/null, stdout and stderr to
+ * output.log) and returns false. */
+static bool daemonize(struct run *r, const char *state, const char *id, const char *image,
+		      const struct run_spec *spec)
+{
+	int ready[2];
+	if (pipe2(ready, O_CLOEXEC)) {
+		fprintf(stderr, "vmm run: %s\n", strerror(errno));
+		r->ready_status = EXIT_RUN_ERROR;
+		return true;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid < 0 || pid > 0) {
+		close(ready[1]);
+		unsigned char code = EXIT_RUN_ERROR;
+		char why[512] = "";
+		ssize_t n = pid > 0 ? read(ready[0], &code, 1) : -1;
+		if (n == 1) {
+			n = read(ready[0], why, sizeof(why) - 1);
+			why[n > 0 ? n : 0] = '\0';
+		}
+		if (n >= 0 && code == 0) {
+			printf("%s\n", id);
+		} else {
+			fprintf(stderr, "vmm run: %s\n",
+				why[0] ? why : "the container did not start; see its output.log");
+		}
+		r->ready_status = code;
+		fflush(stdout);
+		return true;
+	}
+	close(ready[0]);
+	r->ready_fd = ready[1];
+	setsid();
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/output.log", state);
+	int out = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (out >= 0 && null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(out, STDOUT_FILENO);
+		dup2(out, STDERR_FILENO);
+	}
+	if (out >= 0)
+		close(out);
+	if (null >= 0)
+		close(null);
+	json_t *args = json_array(), *env = json_array();
+	for (char **a = spec->args; a && *a; a++)
+		json_array_append_new(args, json_string(*a));
+	for (char **e = spec->env; e && *e; e++)
+		json_array_append_new(env, json_string(*e));
+	json_t *j = json_pack("{s:s, s:i, s:s, s:o, s:o, s:s, s:I, s:I, s:I}", "id", id, "pid",
+			      (int)getpid(), "image", image, "command", args, "env", env, "cwd",
+			      spec->cwd, "uid", (json_int_t)spec->uid, "gid", (json_int_t)spec->gid,
+			      "created", (json_int_t)time(NULL));
+	if (!j || state_write(state, j)) {
+		tell_caller(r, EXIT_RUN_ERROR, "cannot write the container's state");
+		_exit(EXIT_RUN_ERROR);
+	}
+	json_decref(j);
+	return false;
+}
+
+/* -d, at the end: the caller hears of a failure to start if it has not
+ * heard yet; the exit status is kept for ps; --rm takes it all away. */
+static void finish_detached(struct run *r, const char *state, int status, bool remove)
+{
+	struct session *s = &r->session;
+	if (r->ready_fd >= 0)
+		tell_caller(r, (unsigned char)(s->exit_code ? s->exit_code : EXIT_RUN_ERROR),
+			    s->err[0] ? s->err : "the VM stopped before the container ran");
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/exit", state);
+	FILE *f = fopen(path, "w");
+	if (f) {
+		fprintf(f, "%d\n", status);
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "%s/vsock", state);
+	unlink(path);
+	if (remove)
+		state_remove(state);
 }
 
 static int before_run(struct vm *vm, void *opaque)
@@ -197,6 +305,7 @@ int cmd_run(int argc, char **argv)
 		{"interactive", no_argument, NULL, 'i'},
 		{"tty", no_argument, NULL, 't'},
 		{"rm", no_argument, NULL, 'R'},
+		{"detach", no_argument, NULL, 'd'},
 		{"read-only", no_argument, NULL, 'O'},
 		{"cpus", required_argument, NULL, 'p'},
 		{"memory", required_argument, NULL, 'm'},
@@ -216,8 +325,9 @@ int cmd_run(int argc, char **argv)
 	uint64_t mem = 256ULL << 20;
 	long ncpus = 1;
 	bool boot_timer = false, interactive = false, read_only = false, debug = false, tty = false;
+	bool detach = false, remove = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "+r:e:w:u:p:m:ith", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+r:e:w:u:p:m:itdh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			rootfs = optarg;
@@ -267,7 +377,11 @@ int cmd_run(int argc, char **argv)
 			tty = true;
 			break;
 		case 'R':
-			break; /* every run leaves nothing behind already */
+			remove = true; /* -d: its state goes at the end too */
+			break;
+		case 'd':
+			detach = true;
+			break;
 		case 'O':
 			read_only = true;
 			break;
@@ -311,11 +425,15 @@ int cmd_run(int argc, char **argv)
 	 * as docker run, stdin only with -i. */
 	const char *ref = NULL;
 	if (rootfs) {
-		interactive = true;
+		interactive = !detach;
 	} else if (optind < argc) {
 		ref = argv[optind++];
 	} else {
 		fprintf(stderr, "vmm run: no image given\nTry 'vmm run --help'.\n");
+		return 2;
+	}
+	if (detach && (interactive || tty)) {
+		fprintf(stderr, "vmm run: -d does not go with -i or -t\n");
 		return 2;
 	}
 	ro.tty = tty;
@@ -355,6 +473,15 @@ int cmd_run(int argc, char **argv)
 		return EXIT_RUN_ERROR;
 	}
 
+	/* -d: the container's own directory (state.h) holds its socket and
+	 * logs, so vmm exec, ps, stop and logs find it. */
+	static char state[PATH_MAX / 2];
+	if (detach && state_claim(id, state, sizeof(state), err, sizeof(err))) {
+		fprintf(stderr, "vmm run: %s\n", err);
+		runspec_free(&spec);
+		image_release(&img);
+		return EXIT_RUN_ERROR;
+	}
 	/* Scratch: the rootfs image, the vsock socket and the console log. */
 	const char *tmp = getenv("TMPDIR");
 	static char dir[PATH_MAX], image[PATH_MAX + 16], sock[PATH_MAX + 16], log[PATH_MAX + 16];
@@ -364,10 +491,10 @@ int cmd_run(int argc, char **argv)
 		return EXIT_RUN_ERROR;
 	}
 	snprintf(image, sizeof(image), "%s/rootfs.img", dir);
-	snprintf(sock, sizeof(sock), "%s/vsock", dir);
-	snprintf(log, sizeof(log), "%s/console.log", dir);
+	snprintf(sock, sizeof(sock), "%s/vsock", detach ? state : dir);
+	snprintf(log, sizeof(log), "%s/console.log", detach ? state : dir);
 	int status = EXIT_RUN_ERROR;
-	static struct run r = {.sig_pipe = {-1, -1}};
+	static struct run r = {.sig_pipe = {-1, -1}, .ready_fd = -1};
 	static struct disk disk;
 	static struct vsock vsock;
 	char spec_s[PATH_MAX + 32];
@@ -441,6 +568,8 @@ int cmd_run(int argc, char **argv)
 	sigemptyset(&winch);
 	sigaddset(&winch, SIGWINCH);
 	pthread_sigmask(SIG_BLOCK, &winch, NULL);
+	if (detach && daemonize(&r, state, id, ref ? ref : rootfs, &spec))
+		_exit(r.ready_status); /* the caller's side: it has said it all */
 	int vm_status = launch_run(&l);
 	if (r.thread_started) {
 		agent_abort(&r.agent);
@@ -462,6 +591,8 @@ int cmd_run(int argc, char **argv)
 	}
 	if (debug)
 		show_console(log);
+	if (detach)
+		finish_detached(&r, state, status, remove);
 out:
 	runspec_free(&spec);
 	image_release(&img);
@@ -470,8 +601,10 @@ out:
 	if (console >= 0)
 		close(console);
 	unlink(image);
-	unlink(log);
-	unlink(sock);
+	if (!detach) {
+		unlink(log);
+		unlink(sock);
+	}
 	rmdir(dir);
 	return status;
 }

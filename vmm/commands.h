@@ -9,5 +9,10 @@ int cmd_run(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_images(int argc, char **argv);
 int cmd_rmi(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
 
 #endif

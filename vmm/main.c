@@ -13,6 +13,11 @@ static const struct {
 } commands[] = {
 	{"boot", cmd_boot, "boot a kernel in a microVM"},
 	{"run", cmd_run, "run a command in a container in a microVM"},
+	{"exec", cmd_exec, "run another command in a running container"},
+	{"ps", cmd_ps, "list the containers started with run -d"},
+	{"stop", cmd_stop, "stop a running container"},
+	{"logs", cmd_logs, "show a container's output"},
+	{"rm", cmd_rm, "remove a stopped container"},
 	{"load", cmd_load, "load an image (docker save or OCI) into the store"},
 	{"images", cmd_images, "list the images in the store"},
 	{"rmi", cmd_rmi, "remove an image from the store"},
