@@ -27,6 +27,7 @@
 #include "guestmem.h"
 #include "i8042.h"
 #include "kvm.h"
+#include "net.h"
 #include "serial.h"
 #include "vsock.h"
 #include "x86boot.h"
@@ -65,8 +66,10 @@ struct vm_config {
 	struct disk *disks;	     /* opened, in slot order from 0 */
 	int ndisks;
 	struct vsock *vsock; /* listening; in the slot after the disks; or NULL */
-	uint64_t start_ns;   /* CLOCK_MONOTONIC when the VMM started */
-	uint64_t loaded_ns;  /* ... when the kernel was in guest RAM */
+	struct net *nets;    /* taps open; in the slots after the vsock */
+	int nnets;
+	uint64_t start_ns;  /* CLOCK_MONOTONIC when the VMM started */
+	uint64_t loaded_ns; /* ... when the kernel was in guest RAM */
 };
 
 struct vm {
