@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# virtio-net through vmm boot --net tap=NAME, in a network namespace the
+# test makes (tests/kvm/netns.sh: tap0 at 169.254.0.1/16; the guest is
+# 169.254.0.2). net-test (tests/guest/net-test.c) runs on both sides:
+#   - the guest configures eth0 and pings the host;
+#   - TCP both ways at once: the guest sends NET_TEST_BYTES (256 MiB) to
+#     the host's port 5001 while the host sends as much to the guest's
+#     port 5003; every byte is checked by the receiver, and the checksums
+#     of the two ends of each connection must match;
+#   - 2000 small UDP datagrams, one a millisecond, guest to host: each
+#     arrives, in order;
+#   - the tap deleted under a running guest: one clear line on stderr, the
+#     guest sees its carrier drop, and the VM runs on to a clean end.
+# usage: vmm-net.sh VMM BZIMAGE INITRAMFS NET_TEST
+set -uo pipefail
+vmm=$1 kernel=$2 initrd=$3 nt=$4
+. "$(dirname "$0")/require-kvm.sh"
+. "$(dirname "$0")/guest-run.sh"
+. "$(dirname "$0")/netns.sh"
+trap 'netns_cleanup; rm -rf "$dir"' EXIT
+bytes=${NET_TEST_BYTES:-$((256 << 20))} count=${NET_TEST_UDP:-2000}
+
+# Waits up to $2 seconds for pattern $1 in file $3.
+wait_for() {
+	for _ in $(seq $(($2 * 5))); do grep -q "$1" "$3" && return 0; sleep 0.2; done
+	return 1
+}
+
+# The checksum on the "ok" line of a net-test output.
+sum() {
+	sed -n "s/.*net-test: $2 [0-9]* bytes ok fnv=\([0-9a-f]*\).*/\1/p" "$1" | tr -d '\r'
+}
+
+in_ns "$nt" tcp-recv 5001 "$bytes" >"$dir/h-recv" 2>&1 &
+recv_pid=$!
+in_ns "$nt" udp-recv 5002 "$count" >"$dir/h-udp" 2>&1 &
+udp_pid=$!
+in_ns "$nt" tcp-send "$guest_ip" 5003 "$bytes" >"$dir/h-send" 2>&1 &
+send_pid=$!
+start=$(date +%s)
+timeout 1200 ip netns exec "$ns" "$vmm" boot --kernel "$kernel" --initrd "$initrd" \
+	--net "tap=$tap" --cmdline "$base vmmtest=net net_host=$host_ip net_guest=$guest_ip \
+net_bytes=$bytes net_udp=$count" </dev/null >"$out" 2>"$err"
+status=$?
+secs=$(($(date +%s) - start))
+wait "$recv_pid" || { cat "$dir/h-recv"; fail "the host's TCP receiver failed"; }
+wait "$send_pid" || { cat "$dir/h-send"; fail "the host's TCP sender failed"; }
+wait "$udp_pid" || { cat "$dir/h-udp"; fail "the host's UDP receiver failed"; }
+[ "$status" = 0 ] || fail "vmm exited $status"
+grep -q 'VMM-TEST net ping ok' "$out" || fail "the guest could not ping the host"
+grep -q 'VMM-TEST net done' "$out" || fail "the guest side failed"
+g_send=$(sum "$out" tcp-send) h_recv=$(sum "$dir/h-recv" tcp-recv)
+h_send=$(sum "$dir/h-send" tcp-send) g_recv=$(sum "$out" tcp-recv)
+[ -n "$g_send" ] && [ "$g_send" = "$h_recv" ] ||
+	fail "guest to host: checksums '$g_send' (guest) and '$h_recv' (host) differ"
+[ -n "$h_send" ] && [ "$h_send" = "$g_recv" ] ||
+	fail "host to guest: checksums '$h_send' (host) and '$g_recv' (guest) differ"
+grep -q "udp-recv $count datagrams in order" "$dir/h-udp" || { cat "$dir/h-udp"; fail "UDP"; }
+[ -s "$err" ] && fail "unexpected stderr"
+echo "PASS: ping; TCP $((bytes >> 20)) MiB each way at once, every byte checked" \
+	"(guest->host fnv=$g_send, host->guest fnv=$h_send); $count UDP datagrams in order" \
+	"($secs s in all)"
+
+# The tap deleted under a running guest.
+ip netns exec "$ns" "$vmm" boot --kernel "$kernel" --initrd "$initrd" --net "tap=$tap" \
+	--cmdline "$base vmmtest=net-link" </dev/null >"$out" 2>"$err" &
+pid=$!
+wait_for 'VMM-TEST net carrier=1' 120 "$out" || { kill "$pid"; fail "link: the guest's link never came up"; }
+in_ns ip link del "$tap" || { kill "$pid"; fail "link: cannot delete $tap"; }
+timeout 300 tail --pid="$pid" -f /dev/null
+wait "$pid"
+status=$?
+[ "$status" = 0 ] || fail "link: vmm exited $status"
+grep -q 'VMM-TEST net now carrier=0' "$out" || fail "link: the guest's carrier did not drop"
+grep -q "^vmm: net $tap: read: .*; the guest's link is down$" "$err" ||
+	fail "link: no clear message on stderr"
+echo "PASS: the tap deleted: '$(head -1 "$err")'; the guest saw its carrier drop and ran on"
