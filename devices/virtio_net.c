@@ -108,6 +108,10 @@ static void sync_gen(struct virtio_net *v)
 		v->rx_n = v->rx_niov = 0;
 		v->rx_bytes = 0;
 		v->offload_set = false;
+		/* A read waiting for a frame would write it into memory the
+		 * driver no longer gives us, whenever one came. */
+		if (v->receiving)
+			v->be->cancel_recv(v->be);
 		/* Without MRG_RXBUF every chain must hold a frame on its own
 		 * (the driver sizes them); with it, gather enough chains for
 		 * the largest frame the offloads allow. */

@@ -56,6 +56,9 @@ struct net_backend {
 	/* Write one frame, header first; then virtio_net_sent(). One at a
 	 * time. */
 	void (*send)(struct net_backend *b, const struct iovec *iov, int n);
+	/* End the read in flight now (the driver that gave its buffers reset
+	 * and may reuse that memory); its result still comes, and is ignored. */
+	void (*cancel_recv)(struct net_backend *b);
 };
 
 /* A popped receive chain waiting for a frame. */

@@ -173,7 +173,7 @@ static int be_set_offload(struct net_backend *b, uint64_t features)
 static void rx_done(struct ev_op *op, int res)
 {
 	struct net *n = container_of(op, struct net, rx_op);
-	if (res < 0 && res != -EINTR && res != -EAGAIN)
+	if (res < 0 && res != -EINTR && res != -EAGAIN && res != -ECANCELED)
 		lost(n, "read", -res);
 	virtio_net_received(&n->dev, res);
 }
@@ -182,6 +182,19 @@ static void be_recv(struct net_backend *b, const struct iovec *iov, int cnt)
 {
 	struct net *n = of(b);
 	evloop_readv(n->loop, &n->rx_op, n->fd, iov, cnt, (uint64_t)-1);
+}
+
+static void cancel_done(struct ev_op *op, int res)
+{
+	(void)op, (void)res; /* the read's own completion says how it ended */
+}
+
+static void be_cancel_recv(struct net_backend *b)
+{
+	struct net *n = of(b);
+	/* Cancels all on the tap: a write caught too ends as a dropped frame,
+	 * which is all a reset asks. */
+	evloop_cancel_fd(n->loop, &n->cancel_op, n->fd);
 }
 
 static void tx_done(struct ev_op *op, int res)
@@ -240,7 +253,8 @@ int net_attach(struct net *n, struct kvm_vm *kvm, const struct guestmem *gm, str
 	       uint64_t base, int gsi, char *why, size_t whylen)
 {
 	n->loop = loop;
-	n->be = (struct net_backend){be_set_offload, be_recv, be_send};
+	n->be = (struct net_backend){be_set_offload, be_recv, be_send, be_cancel_recv};
+	n->cancel_op.complete = cancel_done;
 	n->rx_op.complete = rx_done;
 	n->tx_op.complete = tx_done;
 	n->kick_op[NET_RXQ].complete = rx_kicked;

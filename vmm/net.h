@@ -35,7 +35,7 @@ struct net {
 	struct net_backend be;
 	int kick_fd[2], irq_fd; /* RX and TX queue kicks */
 	uint64_t kick_buf[2];
-	struct ev_op kick_op[2], rx_op, tx_op;
+	struct ev_op kick_op[2], rx_op, tx_op, cancel_op;
 };
 
 /* Parses "tap=NAME[,mac=MAC]"; without a MAC the guest gets

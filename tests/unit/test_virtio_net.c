@@ -156,7 +156,7 @@ static void guest_send(const struct virtio_net_hdr_v1 *h, const uint8_t *frame, 
 /* ---- the fake backend ---- */
 
 static struct {
-	int offloads, recvs, sends;
+	int offloads, recvs, sends, cancels;
 	uint64_t offload;
 	struct iovec recv_iov[NET_RX_IOV_MAX], send_iov[VIRTQ_MAX_CHAIN + 1];
 	int recv_n, send_n;
@@ -187,7 +187,13 @@ static void be_send(struct net_backend *b, const struct iovec *iov, int n)
 	be_log.send_n = n;
 }
 
-static struct net_backend be = {be_set_offload, be_recv, be_send};
+static void be_cancel_recv(struct net_backend *b)
+{
+	(void)b;
+	be_log.cancels++;
+}
+
+static struct net_backend be = {be_set_offload, be_recv, be_send, be_cancel_recv};
 
 /* The bytes the device asked the backend to send, gathered. */
 static size_t sent_bytes(uint8_t *out)
@@ -616,12 +622,14 @@ START_TEST(rx_read_in_flight_across_reset)
 	rx_buffers(20, 4096);
 	ck_assert_int_eq(be_log.recvs, 1);
 	wr(VIRTIO_MMIO_STATUS, 0);
+	ck_assert_int_eq(be_log.cancels, 0); /* not on the vCPU thread */
 	bring_up(LINUX);
+	ck_assert_int_eq(be_log.cancels, 1); /* the loop ends the old read */
 	rx_buffers(20, 4096);
-	ck_assert_int_eq(be_log.recvs, 1); /* the old read still holds the slot */
+	ck_assert_int_eq(be_log.recvs, 1); /* which still holds the slot */
 	uint8_t frame[100] = {0};
 	struct virtio_net_hdr_v1 h = {0};
-	host_frame(&h, frame, sizeof(frame)); /* for the driver that reset: dropped */
+	host_frame(&h, frame, sizeof(frame)); /* it came anyway: dropped */
 	ck_assert_uint_eq(used_idx(NET_RXQ), 0);
 	ck_assert_int_eq(be_log.recvs, 2); /* into the new driver's buffers */
 	ck_assert_ptr_eq(be_log.recv_iov[0].iov_base, at(BUFS + 20 * BUF_SIZE, 1));
