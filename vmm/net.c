@@ -100,9 +100,12 @@ static void probe_offloads(struct net *n)
 
 int net_open(struct net *n)
 {
-	/* Blocking: io_uring waits for a frame by polling the tap; with
-	 * O_NONBLOCK it would hand us EAGAIN instead. */
-	n->fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	/* O_NONBLOCK: tun does not say it handles IOCB_NOWAIT (no
+	 * FMODE_NOWAIT, Linux 6.1), so on a blocking fd io_uring hands every
+	 * read and write to a worker thread; on a non-blocking one it tries
+	 * inline and, for a read with nothing to read, polls the tap and
+	 * retries (io_uring/io_uring.c: io_file_supports_nowait). */
+	n->fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
 	if (n->fd < 0) {
 		fprintf(stderr, "vmm: net %s: /dev/net/tun: %s\n", n->tap, strerror(errno));
 		return -1;
@@ -173,6 +176,10 @@ static int be_set_offload(struct net_backend *b, uint64_t features)
 static void rx_done(struct ev_op *op, int res)
 {
 	struct net *n = container_of(op, struct net, rx_op);
+	/* A kernel whose io_uring hands a non-blocking fd's EAGAIN back
+	 * instead of polling would have us spin: blocking it is, then. */
+	if (res == -EAGAIN)
+		fcntl(n->fd, F_SETFL, fcntl(n->fd, F_GETFL) & ~O_NONBLOCK);
 	if (res < 0 && res != -EINTR && res != -EAGAIN && res != -ECANCELED)
 		lost(n, "read", -res);
 	virtio_net_received(&n->dev, res);
