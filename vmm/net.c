@@ -167,7 +167,9 @@ static int be_set_offload(struct net_backend *b, uint64_t features)
 		tun |= TUN_F_CSUM;
 		tun |= features & F(VIRTIO_NET_F_GUEST_TSO4) ? TUN_F_TSO4 : 0;
 		tun |= features & F(VIRTIO_NET_F_GUEST_TSO6) ? TUN_F_TSO6 : 0;
-		tun |= features & F(VIRTIO_NET_F_GUEST_ECN) ? TUN_F_TSO_ECN : 0;
+		/* tun refuses ECN without TSO (as 5.1.3.1 has the driver). */
+		if (tun & (TUN_F_TSO4 | TUN_F_TSO6) && features & F(VIRTIO_NET_F_GUEST_ECN))
+			tun |= TUN_F_TSO_ECN;
 		tun |= features & F(VIRTIO_NET_F_GUEST_UFO) ? TUN_F_UFO : 0;
 	}
 	return ioctl(n->fd, TUNSETOFFLOAD, tun) < 0 ? -errno : 0;
