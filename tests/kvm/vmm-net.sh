@@ -9,6 +9,8 @@
 #     of the two ends of each connection must match;
 #   - 2000 small UDP datagrams, one a millisecond, guest to host: each
 #     arrives, in order;
+#   - TCP both ways at once over IPv6 (ULA fd00::1 and fd00::2),
+#     NET_TEST_BYTES6 (32 MiB) each way, checked the same way;
 #   - the tap deleted under a running guest: one clear line on stderr, the
 #     guest sees its carrier drop, and the VM runs on to a clean end.
 # usage: vmm-net.sh VMM BZIMAGE INITRAMFS NET_TEST
@@ -19,6 +21,7 @@ vmm=$1 kernel=$2 initrd=$3 nt=$4
 . "$(dirname "$0")/netns.sh"
 trap 'netns_cleanup; rm -rf "$dir"' EXIT
 bytes=${NET_TEST_BYTES:-$((256 << 20))} count=${NET_TEST_UDP:-2000}
+bytes6=${NET_TEST_BYTES6:-$((32 << 20))}
 
 # Waits up to $2 seconds for pattern $1 in file $3.
 wait_for() {
@@ -26,9 +29,20 @@ wait_for() {
 	return 1
 }
 
-# The checksum on the "ok" line of a net-test output.
+# The checksum on the "ok" line of a net-test output: sum FILE "tcp-send"
+# (the only one) or sum FILE "tcp-send BYTES" (the one of that size).
 sum() {
-	sed -n "s/.*net-test: $2 [0-9]* bytes ok fnv=\([0-9a-f]*\).*/\1/p" "$1" | tr -d '\r'
+	local what=$2
+	[[ $what == *" "* ]] || what="$what [0-9]*"
+	sed -n "s/.*net-test: $what bytes ok fnv=\([0-9a-f]*\).*/\1/p" "$1" | tr -d '\r'
+}
+
+# Waits for host helper $1, which should end with the VM: 30 s at most,
+# then it is killed (a guest that failed never connects to it).
+reap() {
+	for _ in $(seq 150); do kill -0 "$1" 2>/dev/null || break; sleep 0.2; done
+	kill "$1" 2>/dev/null
+	wait "$1"
 }
 
 in_ns "$nt" tcp-recv 5001 "$bytes" >"$dir/h-recv" 2>&1 &
@@ -37,29 +51,43 @@ in_ns "$nt" udp-recv 5002 "$count" >"$dir/h-udp" 2>&1 &
 udp_pid=$!
 in_ns "$nt" tcp-send "$guest_ip" 5003 "$bytes" >"$dir/h-send" 2>&1 &
 send_pid=$!
+in_ns "$nt" tcp-recv 5006 "$bytes6" >"$dir/h-recv6" 2>&1 &
+recv6_pid=$!
+in_ns "$nt" tcp-send "$guest_ip6" 5007 "$bytes6" >"$dir/h-send6" 2>&1 &
+send6_pid=$!
 start=$(date +%s)
 timeout 1200 ip netns exec "$ns" "$vmm" boot --kernel "$kernel" --initrd "$initrd" \
 	--net "tap=$tap" --cmdline "$base vmmtest=net net_host=$host_ip net_guest=$guest_ip \
-net_bytes=$bytes net_udp=$count" </dev/null >"$out" 2>"$err"
+net_bytes=$bytes net_udp=$count net_host6=$host_ip6 net_guest6=$guest_ip6 \
+net_bytes6=$bytes6" </dev/null >"$out" 2>"$err"
 status=$?
 secs=$(($(date +%s) - start))
-wait "$recv_pid" || { cat "$dir/h-recv"; fail "the host's TCP receiver failed"; }
-wait "$send_pid" || { cat "$dir/h-send"; fail "the host's TCP sender failed"; }
-wait "$udp_pid" || { cat "$dir/h-udp"; fail "the host's UDP receiver failed"; }
+reap "$recv_pid" || { cat "$dir/h-recv"; fail "the host's TCP receiver failed"; }
+reap "$send_pid" || { cat "$dir/h-send"; fail "the host's TCP sender failed"; }
+reap "$udp_pid" || { cat "$dir/h-udp"; fail "the host's UDP receiver failed"; }
+reap "$recv6_pid" || { cat "$dir/h-recv6"; fail "the host's IPv6 TCP receiver failed"; }
+reap "$send6_pid" || { cat "$dir/h-send6"; fail "the host's IPv6 TCP sender failed"; }
 [ "$status" = 0 ] || fail "vmm exited $status"
 grep -q 'VMM-TEST net ping ok' "$out" || fail "the guest could not ping the host"
 grep -q 'VMM-TEST net done' "$out" || fail "the guest side failed"
-g_send=$(sum "$out" tcp-send) h_recv=$(sum "$dir/h-recv" tcp-recv)
-h_send=$(sum "$dir/h-send" tcp-send) g_recv=$(sum "$out" tcp-recv)
+g_send=$(sum "$out" "tcp-send $bytes") h_recv=$(sum "$dir/h-recv" tcp-recv)
+h_send=$(sum "$dir/h-send" tcp-send) g_recv=$(sum "$out" "tcp-recv $bytes")
 [ -n "$g_send" ] && [ "$g_send" = "$h_recv" ] ||
 	fail "guest to host: checksums '$g_send' (guest) and '$h_recv' (host) differ"
 [ -n "$h_send" ] && [ "$h_send" = "$g_recv" ] ||
 	fail "host to guest: checksums '$h_send' (host) and '$g_recv' (guest) differ"
 grep -q "udp-recv $count datagrams in order" "$dir/h-udp" || { cat "$dir/h-udp"; fail "UDP"; }
+grep -q 'VMM-TEST net6 done' "$out" || fail "the guest side failed over IPv6"
+g_send6=$(sum "$out" "tcp-send $bytes6") g_recv6=$(sum "$out" "tcp-recv $bytes6")
+h_recv6=$(sum "$dir/h-recv6" tcp-recv) h_send6=$(sum "$dir/h-send6" tcp-send)
+[ -n "$g_send6" ] && [ "$g_send6" = "$h_recv6" ] ||
+	fail "IPv6 guest to host: checksums '$g_send6' (guest) and '$h_recv6' (host) differ"
+[ -n "$h_send6" ] && [ "$h_send6" = "$g_recv6" ] ||
+	fail "IPv6 host to guest: checksums '$h_send6' (host) and '$g_recv6' (guest) differ"
 [ -s "$err" ] && fail "unexpected stderr"
 echo "PASS: ping; TCP $((bytes >> 20)) MiB each way at once, every byte checked" \
-	"(guest->host fnv=$g_send, host->guest fnv=$h_send); $count UDP datagrams in order" \
-	"($secs s in all)"
+	"(guest->host fnv=$g_send, host->guest fnv=$h_send); $count UDP datagrams in order;" \
+	"IPv6 TCP $((bytes6 >> 20)) MiB each way (fnv=$g_send6, $h_send6) ($secs s in all)"
 
 # The tap deleted under a running guest.
 ip netns exec "$ns" "$vmm" boot --kernel "$kernel" --initrd "$initrd" --net "tap=$tap" \
