@@ -11,6 +11,10 @@
 #     arrives, in order;
 #   - TCP both ways at once over IPv6 (ULA fd00::1 and fd00::2),
 #     NET_TEST_BYTES6 (32 MiB) each way, checked the same way;
+#   - backpressure: a guest that gives no receive buffers (eth0 down) while
+#     the host sends 3000 datagrams leaves them in the tap, which drops
+#     what its queue cannot hold (its tx_dropped counts them), and once
+#     eth0 is up again the guest reaches the host;
 #   - the tap deleted under a running guest: one clear line on stderr, the
 #     guest sees its carrier drop, and the VM runs on to a clean end.
 # usage: vmm-net.sh VMM BZIMAGE INITRAMFS NET_TEST
@@ -88,6 +92,33 @@ h_recv6=$(sum "$dir/h-recv6" tcp-recv) h_send6=$(sum "$dir/h-send6" tcp-send)
 echo "PASS: ping; TCP $((bytes >> 20)) MiB each way at once, every byte checked" \
 	"(guest->host fnv=$g_send, host->guest fnv=$h_send); $count UDP datagrams in order;" \
 	"IPv6 TCP $((bytes6 >> 20)) MiB each way (fnv=$g_send6, $h_send6) ($secs s in all)"
+
+# Backpressure: no receive buffers, frames stay in the tap. The guest
+# waits for a line on its console, written through a FIFO.
+mkfifo "$dir/in"
+ip netns exec "$ns" "$vmm" boot --kernel "$kernel" --initrd "$initrd" --net "tap=$tap" \
+	--cmdline "$base vmmtest=net-stall net_host=$host_ip net_guest=$guest_ip" \
+	<"$dir/in" >"$out" 2>"$err" &
+pid=$!
+exec 3>"$dir/in"
+wait_for 'VMM-TEST net down' 120 "$out" || { kill "$pid"; fail "stall: eth0 never went down"; }
+# eth0 is down, so the guest answers no ARP: give the host its MAC.
+in_ns ip neigh replace "$guest_ip" lladdr 52:54:00:12:34:56 dev "$tap" nud permanent
+before=$(in_ns cat "/sys/class/net/$tap/statistics/tx_dropped")
+in_ns "$nt" udp-send "$guest_ip" 5010 3000 >"$dir/h-udp" 2>&1 ||
+	{ kill "$pid"; cat "$dir/h-udp"; fail "stall: the host could not send"; }
+after=$(in_ns cat "/sys/class/net/$tap/statistics/tx_dropped")
+echo go >&3
+exec 3>&-
+timeout 300 tail --pid="$pid" -f /dev/null
+wait "$pid"
+status=$?
+[ "$status" = 0 ] || fail "stall: vmm exited $status"
+[ "$after" -gt "$before" ] || fail "stall: the tap dropped nothing ($before, $after): who held the frames?"
+grep -q 'VMM-TEST net up again' "$out" || fail "stall: the guest could not reach the host afterwards"
+[ -s "$err" ] && fail "stall: unexpected stderr"
+echo "PASS: a guest without receive buffers: 3000 datagrams sent, the tap dropped" \
+	"$((after - before)) it could not hold; the guest reached the host afterwards"
 
 # The tap deleted under a running guest.
 ip netns exec "$ns" "$vmm" boot --kernel "$kernel" --initrd "$initrd" --net "tap=$tap" \
