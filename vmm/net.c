@@ -122,7 +122,7 @@ int net_open(struct net *n)
 		fprintf(stderr, "vmm: net %s: %s%s\n", n->tap, strerror(e),
 			e == EPERM    ? " (creating or attaching a tap needs CAP_NET_ADMIN)"
 			: e == EBUSY  ? " (another process has it open)"
-			: e == EINVAL ? " (is it a tun device, or a tap without vnet headers?)"
+			: e == EINVAL ? " (is it a tun device, or a multi-queue tap?)"
 				      : "");
 		goto fail;
 	}
