@@ -165,6 +165,18 @@ void virtq_push(struct virtq *q, uint16_t head, uint32_t written)
 	__atomic_store_n((uint16_t *)(q->used + 2), q->used_idx, __ATOMIC_RELEASE);
 }
 
+void virtq_push_n(struct virtq *q, const uint16_t *head, const uint32_t *written, int n)
+{
+	for (int i = 0; i < n; i++) {
+		uint8_t *e =
+			q->used + RING_HDR + USED_ELEM * ((uint16_t)(q->used_idx + i) % q->size);
+		wr32(e, head[i]);
+		wr32(e + 4, written[i]);
+	}
+	q->used_idx = (uint16_t)(q->used_idx + n);
+	__atomic_store_n((uint16_t *)(q->used + 2), q->used_idx, __ATOMIC_RELEASE);
+}
+
 bool virtq_should_notify(struct virtq *q)
 {
 	if (q->signalled_valid && q->signalled == q->used_idx)

@@ -87,6 +87,10 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c);
 /* Puts chain head on the used ring with written bytes (2.7.8). */
 void virtq_push(struct virtq *q, uint16_t head, uint32_t written);
 
+/* Puts n chains on the used ring and publishes them with one idx store, so
+ * the driver sees all of them or none (a merged receive packet, 5.1.6.4). */
+void virtq_push_n(struct virtq *q, const uint16_t *head, const uint32_t *written, int n);
+
 /* Whether the driver wants an interrupt for what was pushed since the
  * last call that returned true (2.7.7.2 / 2.7.10: VIRTQ_AVAIL_F_NO_INTERRUPT,
  * or used_event with EVENT_IDX). */

@@ -35,6 +35,9 @@ static void usage(FILE *f)
 		"                       and write \"CONNECT <port>\\n\" to reach a guest port\n"
 		"                       (answered \"OK <n>\\n\"); the guest's connections to\n"
 		"                       port P of CID 2 go to PATH_P\n"
+		"  -n, --net tap=NAME[,mac=MAC]\n"
+		"                       a virtio-net device on tap NAME (opened, or created\n"
+		"                       for the run); repeat for more: eth0, eth1, ...\n"
 		"      --boot-timer     report on stderr when the guest writes %d to port 0x%x\n"
 		"                       (its init started), in ms since vmm started\n"
 		"      --exit-stats     print VM exits by reason and the busiest I/O ports\n"
@@ -55,12 +58,19 @@ static void usage(FILE *f)
 int cmd_boot(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"kernel", required_argument, NULL, 'k'},  {"initrd", required_argument, NULL, 'i'},
-		{"cmdline", required_argument, NULL, 'c'}, {"cpus", required_argument, NULL, 'p'},
-		{"mem", required_argument, NULL, 'm'},	   {"hugepages", no_argument, NULL, 'H'},
-		{"disk", required_argument, NULL, 'd'},	   {"vsock", required_argument, NULL, 's'},
-		{"boot-timer", no_argument, NULL, 'T'},	   {"exit-stats", no_argument, NULL, 'X'},
-		{"help", no_argument, NULL, 'h'},	   {0},
+		{"kernel", required_argument, NULL, 'k'},
+		{"initrd", required_argument, NULL, 'i'},
+		{"cmdline", required_argument, NULL, 'c'},
+		{"cpus", required_argument, NULL, 'p'},
+		{"mem", required_argument, NULL, 'm'},
+		{"hugepages", no_argument, NULL, 'H'},
+		{"disk", required_argument, NULL, 'd'},
+		{"vsock", required_argument, NULL, 's'},
+		{"net", required_argument, NULL, 'n'},
+		{"boot-timer", no_argument, NULL, 'T'},
+		{"exit-stats", no_argument, NULL, 'X'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
 	};
 	const char *kernel = NULL, *initrd = NULL, *cmdline = DEFAULT_CMDLINE;
 	uint64_t mem_size = DEFAULT_MEM;
@@ -74,8 +84,10 @@ int cmd_boot(int argc, char **argv)
 	static struct disk disks[VM_VIRTIO_SLOTS];
 	int ndisks = 0;
 	static struct vsock vsock;
+	static struct net nets[VM_VIRTIO_SLOTS];
+	int nnets = 0;
 	char why[256];
-	while ((c = getopt_long(argc, argv, "k:i:c:p:m:d:s:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:i:c:p:m:d:s:n:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			kernel = optarg;
@@ -136,6 +148,17 @@ int cmd_boot(int argc, char **argv)
 			}
 			cfg.vsock = &vsock;
 			break;
+		case 'n':
+			if (nnets == VM_VIRTIO_SLOTS) {
+				fprintf(stderr, "vmm boot: --net: at most %d\n", VM_VIRTIO_SLOTS);
+				return 2;
+			}
+			if (net_parse_spec(optarg, nnets, &nets[nnets], why, sizeof(why))) {
+				fprintf(stderr, "vmm boot: --net: %s\n", why);
+				return 2;
+			}
+			nnets++;
+			break;
 		case 'X':
 			cfg.exit_stats = true;
 			break;
@@ -166,8 +189,14 @@ int cmd_boot(int argc, char **argv)
 			return 1;
 	cfg.disks = disks;
 	cfg.ndisks = ndisks;
-	if (ndisks + (cfg.vsock ? 1 : 0) > VM_VIRTIO_SLOTS) {
-		fprintf(stderr, "vmm boot: at most %d virtio devices (disks and vsock)\n",
+	for (int i = 0; i < nnets; i++)
+		if (net_open(&nets[i]))
+			return 1;
+	cfg.nets = nets;
+	cfg.nnets = nnets;
+	int nslots = ndisks + (cfg.vsock ? 1 : 0) + nnets;
+	if (nslots > VM_VIRTIO_SLOTS) {
+		fprintf(stderr, "vmm boot: at most %d virtio devices (disks, vsock and nets)\n",
 			VM_VIRTIO_SLOTS);
 		return 2;
 	}
@@ -180,5 +209,7 @@ int cmd_boot(int argc, char **argv)
 	int status = launch_run(&l);
 	for (int i = 0; i < ndisks; i++)
 		disk_close(&disks[i]);
+	for (int i = 0; i < nnets; i++)
+		net_close(&nets[i]);
 	return status;
 }

@@ -83,6 +83,8 @@ static void loop_poll(void *opaque)
 	struct vm *vm = opaque;
 	if (vm->cfg.vsock)
 		vsock_poll(vm->cfg.vsock);
+	for (int i = 0; i < vm->cfg.nnets; i++)
+		net_poll(&vm->cfg.nets[i]);
 	bool idle = console_poll(&vm->console);
 	if (atomic_load(&vm->stopping) && idle)
 		evloop_stop(&vm->loop);
@@ -146,6 +148,21 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct guestmem *mem, 
 		}
 		err = vsock_attach(cfg->vsock, &vm->kvm, &vm->mem, &vm->loop, base,
 				   vm_virtio_irq(slot), why, whylen);
+		if (err)
+			goto fail;
+	}
+	for (int i = 0; i < cfg->nnets; i++) {
+		int slot = cfg->ndisks + (cfg->vsock ? 1 : 0) + i;
+		uint64_t base = VM_VIRTIO_BASE + (uint64_t)slot * 0x1000;
+		struct net *n = &cfg->nets[i];
+		err = bus_register(&vm->mmio, base, VIRTIO_MMIO_SIZE, &virtio_bus,
+				   &n->dev.transport);
+		if (err) {
+			snprintf(why, whylen, "device registration: %s", strerror(-err));
+			goto fail;
+		}
+		err = net_attach(n, &vm->kvm, &vm->mem, &vm->loop, base, vm_virtio_irq(slot), why,
+				 whylen);
 		if (err)
 			goto fail;
 	}
@@ -416,6 +433,8 @@ int vm_run(struct vm *vm, const struct boot_entry *entry)
 		disk_start(&vm->cfg.disks[i]);
 	if (vm->cfg.vsock)
 		vsock_start(vm->cfg.vsock);
+	for (int i = 0; i < vm->cfg.nnets; i++)
+		net_start(&vm->cfg.nets[i]);
 	start_vcpus(vm, entry);
 	vm->halt_op.complete = halt_tick;
 	evloop_timeout(&vm->loop, &vm->halt_op, &vm->halt_ts, HALT_TICK_MS);

@@ -27,6 +27,7 @@
 #include "guestmem.h"
 #include "i8042.h"
 #include "kvm.h"
+#include "net.h"
 #include "serial.h"
 #include "vsock.h"
 #include "x86boot.h"
@@ -65,6 +66,8 @@ struct vm_config {
 	struct disk *disks;	     /* opened, in slot order from 0 */
 	int ndisks;
 	struct vsock *vsock; /* listening; in the slot after the disks; or NULL */
+	struct net *nets;    /* taps open; in the slots after the vsock */
+	int nnets;
 	/* SIGTERM/SIGINT/SIGHUP go here (loop thread) instead of stopping
 	 * the guest, when set: `vmm run` passes them to the container. */
 	void (*on_signal)(void *opaque, int signo);

@@ -105,5 +105,16 @@ expect 1 "^vmm: vsock $tmp/busy.sock: in use by another process$" \
 kill "$busy" 2>/dev/null
 wait "$busy" 2>/dev/null
 
+expect 2 "--net: 'eth0' is not tap=NAME\[,mac=MAC\]" "$vmm" boot --kernel "$kernel" --net eth0
+expect 2 "--net: 'tap=t,color=red' is not tap=NAME\[,mac=MAC\]" \
+	"$vmm" boot --kernel "$kernel" --net tap=t,color=red
+expect 2 "--net: '' is not an interface name" "$vmm" boot --kernel "$kernel" --net tap=
+expect 2 "--net: 'sixteen-chars-xx' is not an interface name \(1 to 15 bytes\)" \
+	"$vmm" boot --kernel "$kernel" --net tap=sixteen-chars-xx
+expect 2 "--net: '01:00:5e:00:00:01' is not a unicast MAC address" \
+	"$vmm" boot --kernel "$kernel" --net tap=t,mac=01:00:5e:00:00:01
+expect 2 "--net: '52:54:00:12:34' is not a unicast MAC address" \
+	"$vmm" boot --kernel "$kernel" --net tap=t,mac=52:54:00:12:34
+
 echo "$((n - fails)) passed, $fails failed"
 [ "$fails" = 0 ]
