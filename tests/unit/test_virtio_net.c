@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "check_main.h"
+#include "fake_driver.h"
 #include "guestmem.h"
 #include "virtio_net.h"
 
@@ -30,88 +31,12 @@ static const uint8_t MAC[6] = {0x52, 0x54, 0x00, 0xab, 0xcd, 0xef};
 	 F(VIRTIO_NET_F_MRG_RXBUF) | F(VIRTIO_NET_F_CSUM) | F(VIRTIO_NET_F_HOST_TSO4) |            \
 	 F(VIRTIO_NET_F_HOST_TSO6) | F(VIRTIO_NET_F_HOST_ECN) | ALL_GUEST)
 
-static struct guestmem gm;
 static struct virtio_net v;
 static int irqs, wakes;
 
-/* ---- the fake driver ---- */
+/* ---- the fake driver (fake_driver.h) ---- */
 
-struct drvq {
-	uint64_t desc, avail, used;
-	uint16_t avail_idx, used_seen, next_desc;
-};
-static struct drvq dq[NET_NQUEUES];
-static uint64_t next_buf;
-
-static void wr(uint32_t off, uint32_t val)
-{
-	virtio_mmio_write(&v.transport, off, (const uint8_t *)&val, 4);
-}
-
-static uint32_t rd(uint32_t off)
-{
-	uint32_t val = 0;
-	virtio_mmio_read(&v.transport, off, (uint8_t *)&val, 4);
-	return val;
-}
-
-static void *at(uint64_t gpa, uint64_t len)
-{
-	void *p = gm_ptr(&gm, gpa, len);
-	ck_assert_ptr_nonnull(p);
-	return p;
-}
-
-static uint64_t alloc_buf(void)
-{
-	uint64_t b = next_buf;
-	next_buf += BUF_SIZE;
-	ck_assert_uint_le(next_buf, MEM);
-	return b;
-}
-
-/* Adds a chain of n buffers and makes it available. */
-static void post(int q, int n, const uint64_t *gpa, const uint32_t *len, bool writable)
-{
-	struct drvq *d = &dq[q];
-	uint16_t head = d->next_desc;
-	for (int i = 0; i < n; i++) {
-		uint16_t idx = (uint16_t)((head + i) % QSIZE);
-		struct vring_desc desc = {
-			.addr = gpa[i],
-			.len = len[i],
-			.flags = (uint16_t)((writable ? VRING_DESC_F_WRITE : 0) |
-					    (i + 1 < n ? VRING_DESC_F_NEXT : 0)),
-			.next = (uint16_t)((idx + 1) % QSIZE),
-		};
-		memcpy(at(d->desc + 16 * idx, 16), &desc, 16);
-	}
-	d->next_desc = (uint16_t)((head + n) % QSIZE);
-	*(uint16_t *)at(d->avail + 4 + 2 * (d->avail_idx % QSIZE), 2) = head;
-	d->avail_idx++;
-	*(uint16_t *)at(d->avail + 2, 2) = d->avail_idx;
-}
-
-static uint16_t used_idx(int q)
-{
-	return *(uint16_t *)at(dq[q].used + 2, 2);
-}
-
-/* The next used entry of q: its first descriptor's address and len. */
-static bool take_used(int q, uint64_t *gpa, uint32_t *len)
-{
-	struct drvq *d = &dq[q];
-	if (d->used_seen == used_idx(q))
-		return false;
-	struct vring_used_elem e;
-	memcpy(&e, at(d->used + 4 + 8 * (d->used_seen % QSIZE), 8), 8);
-	d->used_seen++;
-	struct vring_desc desc;
-	memcpy(&desc, at(d->desc + 16 * e.id, 16), 16);
-	*gpa = desc.addr;
-	*len = e.len;
-	return true;
-}
+static struct fake_driver drv;
 
 /* n receive buffers of size bytes, one per chain (as Linux's mergeable
  * buffers are). Returns the first one's address. */
@@ -119,10 +44,10 @@ static uint64_t rx_buffers(int n, uint32_t size)
 {
 	uint64_t first = 0;
 	for (int i = 0; i < n; i++) {
-		uint64_t gpa = alloc_buf();
+		uint64_t gpa = fd_alloc_buf(&drv);
 		ck_assert_uint_le(size, BUF_SIZE);
 		first = i ? first : gpa;
-		post(NET_RXQ, 1, &gpa, &size, true);
+		fd_post(&drv, NET_RXQ, 1, &gpa, &size, true);
 	}
 	virtio_net_rx_kick(&v);
 	return first;
@@ -143,13 +68,13 @@ static void guest_send(const struct virtio_net_hdr_v1 *h, const uint8_t *frame, 
 	int n = 0;
 	for (int i = 0; from < total; i++) {
 		uint32_t to = cuts && cuts[i] && cuts[i] < total ? cuts[i] : total;
-		gpa[n] = alloc_buf();
+		gpa[n] = fd_alloc_buf(&drv);
 		lens[n] = to - from;
-		memcpy(at(gpa[n], lens[n]), all + from, lens[n]);
+		memcpy(fd_at(&drv, gpa[n], lens[n]), all + from, lens[n]);
 		n++;
 		from = to;
 	}
-	post(NET_TXQ, n, gpa, lens, false);
+	fd_post(&drv, NET_TXQ, n, gpa, lens, false);
 	virtio_net_tx_kick(&v);
 }
 
@@ -238,52 +163,31 @@ static void on_wake(void *o)
 
 static void bring_up(uint64_t features)
 {
-	wr(VIRTIO_MMIO_STATUS, 1);
-	wr(VIRTIO_MMIO_STATUS, 3);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
-	wr(VIRTIO_MMIO_STATUS, 0xb);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), 0xb);
-	for (int q = 0; q < NET_NQUEUES; q++) {
-		dq[q] = (struct drvq){.desc = 0x1000 + 0x4000 * q,
-				      .avail = 0x2000 + 0x4000 * q,
-				      .used = 0x3000 + 0x4000 * q};
-		memset(at(dq[q].desc, 0x4000), 0, 0x4000);
-		wr(VIRTIO_MMIO_QUEUE_SEL, q);
-		wr(VIRTIO_MMIO_QUEUE_NUM, QSIZE);
-		wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)dq[q].desc);
-		wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)dq[q].avail);
-		wr(VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)dq[q].used);
-		wr(VIRTIO_MMIO_QUEUE_READY, 1);
-	}
-	wr(VIRTIO_MMIO_STATUS, 0xf);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), 0xf);
+	fd_bring_up(&drv, &v.transport, NET_NQUEUES, features);
 	virtio_net_poll(&v); /* the loop, woken by the activation */
 }
 
 static void setup(void)
 {
-	ck_assert_int_eq(gm_alloc(&gm, MEM, false), 0);
+	fd_init(&drv, MEM, QSIZE, BUFS, BUF_SIZE);
 	memset(&be_log, 0, sizeof(be_log));
 	irqs = wakes = 0;
-	next_buf = BUFS;
-	virtio_net_init(&v, MAC, ALL_GUEST, false, &gm, &be, on_irq, on_wake, NULL);
+	virtio_net_init(&v, MAC, ALL_GUEST, false, &drv.gm, &be, on_irq, on_wake, NULL);
+	drv.t = &v.transport; /* some tests read registers before bring_up */
 }
 
 static void teardown(void)
 {
-	gm_free(&gm);
+	fd_free(&drv);
 }
 
 static uint64_t offered(void)
 {
 	uint64_t f;
-	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	f = rd(VIRTIO_MMIO_DEVICE_FEATURES);
-	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-	return f | (uint64_t)rd(VIRTIO_MMIO_DEVICE_FEATURES) << 32;
+	fd_wr(&drv, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	f = fd_rd(&drv, VIRTIO_MMIO_DEVICE_FEATURES);
+	fd_wr(&drv, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+	return f | (uint64_t)fd_rd(&drv, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
 }
 
 static void frame_bytes(uint8_t *p, uint32_t len, uint8_t seed)
@@ -429,18 +333,19 @@ START_TEST(config_mac_features_and_link)
 	ck_assert_uint_eq(f & (F(VIRTIO_NET_F_GUEST_UFO) | F(VIRTIO_NET_F_HOST_UFO)), 0);
 	ck_assert_uint_eq(f & F(VIRTIO_NET_F_CTRL_VQ), 0);
 	/* A backend without TSO: none offered. */
-	virtio_net_init(&v, MAC, F(VIRTIO_NET_F_GUEST_CSUM), true, &gm, &be, on_irq, on_wake, NULL);
+	virtio_net_init(&v, MAC, F(VIRTIO_NET_F_GUEST_CSUM), true, &drv.gm, &be, on_irq, on_wake,
+			NULL);
 	f = offered();
 	ck_assert_uint_eq(f & ALL_GUEST, F(VIRTIO_NET_F_GUEST_CSUM));
 	ck_assert_uint_ne(f & F(VIRTIO_NET_F_HOST_UFO), 0);
 
 	bring_up(LINUX & ~ALL_GUEST);
-	uint32_t gen = rd(VIRTIO_MMIO_CONFIG_GENERATION);
+	uint32_t gen = fd_rd(&drv, VIRTIO_MMIO_CONFIG_GENERATION);
 	virtio_net_set_link(&v, false);
 	virtio_mmio_read(&v.transport, 0x106, cfg, 1);
 	ck_assert_uint_eq(cfg[0], 0);
-	ck_assert_uint_ne(rd(VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_CONFIG, 0);
-	ck_assert_uint_ne(rd(VIRTIO_MMIO_CONFIG_GENERATION), gen);
+	ck_assert_uint_ne(fd_rd(&drv, VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_CONFIG, 0);
+	ck_assert_uint_ne(fd_rd(&drv, VIRTIO_MMIO_CONFIG_GENERATION), gen);
 }
 END_TEST
 
@@ -450,7 +355,7 @@ START_TEST(offloads_follow_the_driver)
 	ck_assert_int_eq(be_log.offloads, 1);
 	ck_assert_uint_eq(be_log.offload, ALL_GUEST & ~F(VIRTIO_NET_F_GUEST_TSO6));
 	/* A reset and a driver that takes no offloads: none left on. */
-	wr(VIRTIO_MMIO_STATUS, 0);
+	fd_wr(&drv, VIRTIO_MMIO_STATUS, 0);
 	ck_assert_int_eq(wakes, 2);
 	bring_up(F(VIRTIO_F_VERSION_1) | F(VIRTIO_NET_F_MAC));
 	ck_assert_int_eq(be_log.offloads, 2);
@@ -472,14 +377,14 @@ START_TEST(tx_frame_to_backend_one_at_a_time)
 	ck_assert_uint_eq(sent_bytes(got), NET_HDR_LEN + sizeof(frame));
 	ck_assert_mem_eq(got, &h, NET_HDR_LEN);
 	ck_assert_mem_eq(got + NET_HDR_LEN, frame, sizeof(frame));
-	ck_assert_uint_eq(used_idx(NET_TXQ), 0); /* held until written */
+	ck_assert_uint_eq(fd_used_idx(&drv, NET_TXQ), 0); /* held until written */
 	virtio_net_sent(&v, NET_HDR_LEN + sizeof(frame));
-	ck_assert_uint_eq(used_idx(NET_TXQ), 1);
+	ck_assert_uint_eq(fd_used_idx(&drv, NET_TXQ), 1);
 	ck_assert_int_eq(irqs, 1);
 	ck_assert_int_eq(be_log.sends, 2); /* the next one went at once */
 	ck_assert_uint_eq(sent_bytes(got), NET_HDR_LEN + 100);
 	virtio_net_sent(&v, -EIO); /* refused by the host: dropped all the same */
-	ck_assert_uint_eq(used_idx(NET_TXQ), 2);
+	ck_assert_uint_eq(fd_used_idx(&drv, NET_TXQ), 2);
 	ck_assert_uint_eq(v.stats.tx_packets, 1);
 	ck_assert_uint_eq(v.stats.tx_dropped, 1);
 }
@@ -494,9 +399,9 @@ START_TEST(tx_bad_header_dropped)
 	h = (struct virtio_net_hdr_v1){.gso_type = VIRTIO_NET_HDR_GSO_UDP, .gso_size = 100};
 	guest_send(&h, frame, sizeof(frame), NULL);
 	ck_assert_int_eq(be_log.sends, 0);
-	ck_assert_uint_eq(used_idx(NET_TXQ), 2);
+	ck_assert_uint_eq(fd_used_idx(&drv, NET_TXQ), 2);
 	ck_assert_uint_eq(v.stats.tx_errors, 2);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+	ck_assert_uint_eq(fd_rd(&drv, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
 }
 END_TEST
 
@@ -514,7 +419,7 @@ START_TEST(rx_waits_for_enough_buffers)
 	struct virtio_net_hdr_v1 h = {0};
 	host_frame(&h, frame, sizeof(frame));
 	ck_assert_int_eq(be_log.recvs, 1); /* 16 * 4096 is not room enough */
-	wr(VIRTIO_MMIO_STATUS, 0);
+	fd_wr(&drv, VIRTIO_MMIO_STATUS, 0);
 	bring_up(LINUX & ~ALL_GUEST);
 	rx_buffers(1, 1024);
 	ck_assert_int_eq(be_log.recvs, 1);
@@ -538,17 +443,17 @@ START_TEST(rx_merges_buffers)
 				      .num_buffers = 0xffff /* a tap leaves it as it was */};
 	host_frame(&h, frame, sizeof(frame));
 	/* 10012 bytes: three 4 KiB chains, all published at once. */
-	ck_assert_uint_eq(used_idx(NET_RXQ), 3);
+	ck_assert_uint_eq(fd_used_idx(&drv, NET_RXQ), 3);
 	ck_assert_int_eq(irqs, 1);
 	static uint8_t got[3 * 4096];
 	uint32_t total = 0;
 	for (int i = 0; i < 3; i++) {
 		uint64_t gpa;
 		uint32_t len;
-		ck_assert(take_used(NET_RXQ, &gpa, &len));
+		ck_assert(fd_take_used(&drv, NET_RXQ, &gpa, &len));
 		ck_assert_uint_eq(gpa, first + i * BUF_SIZE); /* in the order given */
 		ck_assert_uint_eq(len, i < 2 ? 4096 : 10012 - 2 * 4096);
-		memcpy(got + total, at(gpa, len), len);
+		memcpy(got + total, fd_at(&drv, gpa, len), len);
 		total += len;
 	}
 	struct virtio_net_hdr_v1 gh;
@@ -560,14 +465,14 @@ START_TEST(rx_merges_buffers)
 	/* 17 chains left are room enough: the next read starts with the
 	 * fourth buffer. */
 	ck_assert_int_eq(be_log.recvs, 2);
-	ck_assert_ptr_eq(be_log.recv_iov[0].iov_base, at(first + 3 * BUF_SIZE, 1));
+	ck_assert_ptr_eq(be_log.recv_iov[0].iov_base, fd_at(&drv, first + 3 * BUF_SIZE, 1));
 	h = (struct virtio_net_hdr_v1){0};
 	host_frame(&h, frame, 60);
 	uint64_t gpa;
 	uint32_t len;
-	ck_assert(take_used(NET_RXQ, &gpa, &len));
+	ck_assert(fd_take_used(&drv, NET_RXQ, &gpa, &len));
 	ck_assert_uint_eq(len, NET_HDR_LEN + 60);
-	memcpy(&gh, at(gpa, NET_HDR_LEN), NET_HDR_LEN);
+	memcpy(&gh, fd_at(&drv, gpa, NET_HDR_LEN), NET_HDR_LEN);
 	ck_assert_uint_eq(gh.num_buffers, 1);
 	ck_assert_uint_eq(v.stats.rx_packets, 2);
 }
@@ -585,13 +490,13 @@ START_TEST(rx_without_merging_one_chain_a_frame)
 	host_frame(&h, frame, sizeof(frame));
 	uint64_t gpa;
 	uint32_t len;
-	ck_assert(take_used(NET_RXQ, &gpa, &len));
+	ck_assert(fd_take_used(&drv, NET_RXQ, &gpa, &len));
 	ck_assert_uint_eq(len, NET_HDR_LEN + sizeof(frame));
 	struct virtio_net_hdr_v1 gh;
-	memcpy(&gh, at(gpa, NET_HDR_LEN), NET_HDR_LEN);
+	memcpy(&gh, fd_at(&drv, gpa, NET_HDR_LEN), NET_HDR_LEN);
 	ck_assert_uint_eq(gh.num_buffers, 1);
 	ck_assert_uint_eq(gh.flags, 0); /* no GUEST_CSUM: no flags */
-	ck_assert_mem_eq(at(gpa + NET_HDR_LEN, sizeof(frame)), frame, sizeof(frame));
+	ck_assert_mem_eq(fd_at(&drv, gpa + NET_HDR_LEN, sizeof(frame)), frame, sizeof(frame));
 	ck_assert_int_eq(be_log.recvs, 2);
 }
 END_TEST
@@ -607,12 +512,12 @@ START_TEST(rx_drops_what_the_driver_cannot_take)
 	/* Longer than the buffer: the tap cut it. */
 	h = (struct virtio_net_hdr_v1){0};
 	host_frame(&h, frame, sizeof(frame));
-	ck_assert_uint_eq(used_idx(NET_RXQ), 0);
+	ck_assert_uint_eq(fd_used_idx(&drv, NET_RXQ), 0);
 	ck_assert_uint_eq(v.stats.rx_dropped, 2);
 	/* The buffer is still there for the next one. */
 	ck_assert_int_eq(be_log.recvs, 3);
 	host_frame(&h, frame, 100);
-	ck_assert_uint_eq(used_idx(NET_RXQ), 1);
+	ck_assert_uint_eq(fd_used_idx(&drv, NET_RXQ), 1);
 }
 END_TEST
 
@@ -621,7 +526,7 @@ START_TEST(rx_read_in_flight_across_reset)
 	bring_up(LINUX);
 	rx_buffers(20, 4096);
 	ck_assert_int_eq(be_log.recvs, 1);
-	wr(VIRTIO_MMIO_STATUS, 0);
+	fd_wr(&drv, VIRTIO_MMIO_STATUS, 0);
 	ck_assert_int_eq(be_log.cancels, 0); /* not on the vCPU thread */
 	bring_up(LINUX);
 	ck_assert_int_eq(be_log.cancels, 1); /* the loop ends the old read */
@@ -630,11 +535,11 @@ START_TEST(rx_read_in_flight_across_reset)
 	uint8_t frame[100] = {0};
 	struct virtio_net_hdr_v1 h = {0};
 	host_frame(&h, frame, sizeof(frame)); /* it came anyway: dropped */
-	ck_assert_uint_eq(used_idx(NET_RXQ), 0);
+	ck_assert_uint_eq(fd_used_idx(&drv, NET_RXQ), 0);
 	ck_assert_int_eq(be_log.recvs, 2); /* into the new driver's buffers */
-	ck_assert_ptr_eq(be_log.recv_iov[0].iov_base, at(BUFS + 20 * BUF_SIZE, 1));
+	ck_assert_ptr_eq(be_log.recv_iov[0].iov_base, fd_at(&drv, BUFS + 20 * BUF_SIZE, 1));
 	host_frame(&h, frame, sizeof(frame));
-	ck_assert_uint_eq(used_idx(NET_RXQ), 1);
+	ck_assert_uint_eq(fd_used_idx(&drv, NET_RXQ), 1);
 }
 END_TEST
 
@@ -648,7 +553,7 @@ START_TEST(link_down_drops_tx_and_stops_rx)
 	struct virtio_net_hdr_v1 h = {0};
 	guest_send(&h, frame, sizeof(frame), NULL);
 	ck_assert_int_eq(be_log.sends, 0);
-	ck_assert_uint_eq(used_idx(NET_TXQ), 1); /* the guest never waits */
+	ck_assert_uint_eq(fd_used_idx(&drv, NET_TXQ), 1); /* the guest never waits */
 	ck_assert_uint_eq(v.stats.tx_dropped, 1);
 }
 END_TEST
@@ -658,9 +563,9 @@ START_TEST(malformed_ring_needs_reset)
 	bring_up(LINUX);
 	uint64_t gpa = MEM + 0x1000; /* outside guest memory */
 	uint32_t len = 100;
-	post(NET_TXQ, 1, &gpa, &len, false);
+	fd_post(&drv, NET_TXQ, 1, &gpa, &len, false);
 	virtio_net_tx_kick(&v);
-	ck_assert_uint_ne(rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+	ck_assert_uint_ne(fd_rd(&drv, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
 	ck_assert_int_eq(be_log.sends, 0);
 }
 END_TEST

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "check_main.h"
+#include "fake_driver.h"
 #include "guestmem.h"
 #include "virtio_vsock.h"
 
@@ -20,88 +21,12 @@
 #define BUFS	 0x100000ULL /* packet buffers from here */
 #define BUF_SIZE 0x2000ULL
 
-static struct guestmem gm;
 static struct virtio_vsock v;
 static int irqs, wakes;
 
-/* ---- the fake driver: one ring per queue, laid out like fake_virtq.h ---- */
+/* ---- the fake driver (fake_driver.h) ---- */
 
-struct drvq {
-	uint64_t desc, avail, used;
-	uint16_t avail_idx, used_seen, next_desc;
-};
-static struct drvq dq[VSOCK_NQUEUES];
-static uint64_t next_buf;
-
-static void wr(uint32_t off, uint32_t val)
-{
-	virtio_mmio_write(&v.transport, off, (const uint8_t *)&val, 4);
-}
-
-static uint32_t rd(uint32_t off)
-{
-	uint32_t val = 0;
-	virtio_mmio_read(&v.transport, off, (uint8_t *)&val, 4);
-	return val;
-}
-
-static void *at(uint64_t gpa, uint64_t len)
-{
-	void *p = gm_ptr(&gm, gpa, len);
-	ck_assert_ptr_nonnull(p);
-	return p;
-}
-
-static uint64_t alloc_buf(void)
-{
-	uint64_t b = next_buf;
-	next_buf += BUF_SIZE;
-	ck_assert_uint_le(next_buf, MEM);
-	return b;
-}
-
-/* Adds a chain of n buffers (gpa, len, writable) and makes it available. */
-static void post(int q, int n, const uint64_t *gpa, const uint32_t *len, bool writable)
-{
-	struct drvq *d = &dq[q];
-	uint16_t head = d->next_desc;
-	for (int i = 0; i < n; i++) {
-		uint16_t idx = (uint16_t)((head + i) % QSIZE);
-		struct vring_desc desc = {
-			.addr = gpa[i],
-			.len = len[i],
-			.flags = (uint16_t)((writable ? VRING_DESC_F_WRITE : 0) |
-					    (i + 1 < n ? VRING_DESC_F_NEXT : 0)),
-			.next = (uint16_t)((idx + 1) % QSIZE),
-		};
-		memcpy(at(d->desc + 16 * idx, 16), &desc, 16);
-	}
-	d->next_desc = (uint16_t)((head + n) % QSIZE);
-	*(uint16_t *)at(d->avail + 4 + 2 * (d->avail_idx % QSIZE), 2) = head;
-	d->avail_idx++;
-	*(uint16_t *)at(d->avail + 2, 2) = d->avail_idx;
-}
-
-static uint16_t used_idx(int q)
-{
-	return *(uint16_t *)at(dq[q].used + 2, 2);
-}
-
-/* The next used entry of q: its head's first descriptor address and len. */
-static bool take_used(int q, uint64_t *gpa, uint32_t *len)
-{
-	struct drvq *d = &dq[q];
-	if (d->used_seen == used_idx(q))
-		return false;
-	struct vring_used_elem e;
-	memcpy(&e, at(d->used + 4 + 8 * (d->used_seen % QSIZE), 8), 8);
-	d->used_seen++;
-	struct vring_desc desc;
-	memcpy(&desc, at(d->desc + 16 * e.id, 16), 16);
-	*gpa = desc.addr;
-	*len = e.len;
-	return true;
-}
+static struct fake_driver drv;
 
 static void put_hdr(uint8_t *p, const struct vsock_hdr *h)
 {
@@ -142,15 +67,15 @@ static void guest_send(const struct gsock *s, uint16_t op, uint32_t flags, const
 	struct vsock_hdr h = {
 		CID, VSOCK_HOST_CID, s->port,	   s->host_port, len, VIRTIO_VSOCK_TYPE_STREAM,
 		op,  flags,	     s->buf_alloc, s->fwd_cnt};
-	uint64_t gpa[2] = {alloc_buf(), 0};
+	uint64_t gpa[2] = {fd_alloc_buf(&drv), 0};
 	uint32_t lens[2] = {VSOCK_HDR_SIZE, len};
-	put_hdr(at(gpa[0], VSOCK_HDR_SIZE), &h);
+	put_hdr(fd_at(&drv, gpa[0], VSOCK_HDR_SIZE), &h);
 	if (len) {
-		gpa[1] = alloc_buf();
+		gpa[1] = fd_alloc_buf(&drv);
 		ck_assert_uint_le(len, BUF_SIZE);
-		memcpy(at(gpa[1], len), data, len);
+		memcpy(fd_at(&drv, gpa[1], len), data, len);
 	}
-	post(VSOCK_TXQ, len ? 2 : 1, gpa, lens, false);
+	fd_post(&drv, VSOCK_TXQ, len ? 2 : 1, gpa, lens, false);
 	virtio_vsock_tx_kick(&v);
 }
 
@@ -159,10 +84,12 @@ static void guest_send(const struct gsock *s, uint16_t op, uint32_t flags, const
 static void rx_buffers(int n, uint32_t size)
 {
 	for (int i = 0; i < n; i++) {
-		ck_assert_uint_lt((uint16_t)(dq[VSOCK_RXQ].avail_idx - used_idx(VSOCK_RXQ)), QSIZE);
-		uint64_t gpa = alloc_buf();
+		ck_assert_uint_lt(
+			(uint16_t)(drv.q[VSOCK_RXQ].avail_idx - fd_used_idx(&drv, VSOCK_RXQ)),
+			QSIZE);
+		uint64_t gpa = fd_alloc_buf(&drv);
 		ck_assert_uint_le(size, BUF_SIZE);
-		post(VSOCK_RXQ, 1, &gpa, &size, true);
+		fd_post(&drv, VSOCK_RXQ, 1, &gpa, &size, true);
 	}
 	virtio_vsock_rx_kick(&v);
 }
@@ -172,13 +99,13 @@ static bool guest_recv(struct vsock_hdr *h, void *data)
 {
 	uint64_t gpa;
 	uint32_t len;
-	if (!take_used(VSOCK_RXQ, &gpa, &len))
+	if (!fd_take_used(&drv, VSOCK_RXQ, &gpa, &len))
 		return false;
 	ck_assert_uint_ge(len, VSOCK_HDR_SIZE);
-	*h = get_hdr(at(gpa, VSOCK_HDR_SIZE));
+	*h = get_hdr(fd_at(&drv, gpa, VSOCK_HDR_SIZE));
 	ck_assert_uint_eq(len, VSOCK_HDR_SIZE + h->len);
 	if (data && h->len)
-		memcpy(data, at(gpa + VSOCK_HDR_SIZE, h->len), h->len);
+		memcpy(data, fd_at(&drv, gpa + VSOCK_HDR_SIZE, h->len), h->len);
 	return true;
 }
 
@@ -286,41 +213,22 @@ static void on_wake(void *o)
 
 static void bring_up(void)
 {
-	wr(VIRTIO_MMIO_STATUS, 1);
-	wr(VIRTIO_MMIO_STATUS, 3);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
-	wr(VIRTIO_MMIO_STATUS, 0xb);
-	for (int q = 0; q < VSOCK_NQUEUES; q++) {
-		dq[q] = (struct drvq){.desc = 0x1000 + 0x3000 * q,
-				      .avail = 0x2000 + 0x3000 * q,
-				      .used = 0x3000 + 0x3000 * q};
-		memset(at(dq[q].desc, 0x3000), 0, 0x3000);
-		wr(VIRTIO_MMIO_QUEUE_SEL, q);
-		wr(VIRTIO_MMIO_QUEUE_NUM, QSIZE);
-		wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)dq[q].desc);
-		wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)dq[q].avail);
-		wr(VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)dq[q].used);
-		wr(VIRTIO_MMIO_QUEUE_READY, 1);
-	}
-	wr(VIRTIO_MMIO_STATUS, 0xf);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), 0xf);
+	fd_bring_up(&drv, &v.transport, VSOCK_NQUEUES, 1ULL << VIRTIO_F_VERSION_1);
 }
 
 static void setup(void)
 {
-	ck_assert_int_eq(gm_alloc(&gm, MEM, false), 0);
+	fd_init(&drv, MEM, QSIZE, BUFS, BUF_SIZE);
 	memset(&be_log, 0, sizeof(be_log));
 	irqs = wakes = connect_err = 0;
-	next_buf = BUFS;
-	virtio_vsock_init(&v, CID, &gm, &be, on_irq, on_wake, NULL);
+	virtio_vsock_init(&v, CID, &drv.gm, &be, on_irq, on_wake, NULL);
 	bring_up();
 }
 
 static void teardown(void)
 {
 	virtio_vsock_destroy(&v);
-	gm_free(&gm);
+	fd_free(&drv);
 }
 
 /* The guest connects to host port 1234 and the host side accepts. */
@@ -353,7 +261,7 @@ START_TEST(config_cid)
 	uint32_t hi = 0xffffffff;
 	virtio_mmio_read(&v.transport, VIRTIO_MMIO_CONFIG + 4, (uint8_t *)&hi, 4);
 	ck_assert_uint_eq(hi, 0);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_VSOCK);
+	ck_assert_uint_eq(fd_rd(&drv, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_VSOCK);
 }
 END_TEST
 
@@ -362,7 +270,7 @@ START_TEST(guest_connect_accepted)
 	rx_buffers(4, 4096);
 	struct gsock s;
 	guest_connects(&s);
-	ck_assert_uint_eq(used_idx(VSOCK_TXQ), 1); /* the REQUEST's buffer came back */
+	ck_assert_uint_eq(fd_used_idx(&drv, VSOCK_TXQ), 1); /* the REQUEST's buffer came back */
 	ck_assert_int_gt(irqs, 0);
 }
 END_TEST
@@ -441,7 +349,7 @@ END_TEST
 
 START_TEST(host_connect_before_driver)
 {
-	wr(VIRTIO_MMIO_STATUS, 0);
+	fd_wr(&drv, VIRTIO_MMIO_STATUS, 0);
 	ck_assert_ptr_null(virtio_vsock_host_connect(&v, 52, NULL));
 }
 END_TEST
@@ -486,7 +394,7 @@ START_TEST(credit_update_when_guest_is_low)
 	int chunks = VSOCK_BUF_SIZE / (int)sizeof(data);
 	for (int i = 0; i < chunks; i++) {
 		guest_send(&s, VIRTIO_VSOCK_OP_RW, 0, data, sizeof(data));
-		next_buf = BUFS + 64 * BUF_SIZE; /* reuse: the device copied it */
+		drv.next_buf = BUFS + 64 * BUF_SIZE; /* reuse: the device copied it */
 	}
 	ck_assert_uint_eq(byte_ring_space(&c->tx), 0);
 	struct vsock_hdr h;
@@ -516,7 +424,7 @@ START_TEST(credit_overrun_resets)
 	int chunks = VSOCK_BUF_SIZE / (int)sizeof(data);
 	for (int i = 0; i <= chunks; i++) {
 		guest_send(&s, VIRTIO_VSOCK_OP_RW, 0, data, sizeof(data));
-		next_buf = BUFS + 64 * BUF_SIZE;
+		drv.next_buf = BUFS + 64 * BUF_SIZE;
 	}
 	ck_assert_int_eq(c->state, VSOCK_CLOSING);
 	ck_assert_int_eq(be_log.closes, 1);
@@ -698,33 +606,33 @@ START_TEST(foreign_and_malformed_packets)
 			      .dst_port = 2,
 			      .type = VIRTIO_VSOCK_TYPE_STREAM,
 			      .op = VIRTIO_VSOCK_OP_REQUEST};
-	uint64_t gpa = alloc_buf();
+	uint64_t gpa = fd_alloc_buf(&drv);
 	uint32_t len = VSOCK_HDR_SIZE;
-	put_hdr(at(gpa, len), &f);
-	post(VSOCK_TXQ, 1, &gpa, &len, false);
+	put_hdr(fd_at(&drv, gpa, len), &f);
+	fd_post(&drv, VSOCK_TXQ, 1, &gpa, &len, false);
 	/* Shorter than a header, and a length past the end. */
 	len = 20;
-	post(VSOCK_TXQ, 1, &gpa, &len, false);
+	fd_post(&drv, VSOCK_TXQ, 1, &gpa, &len, false);
 	f.src_cid = CID;
 	f.len = 100;
-	gpa = alloc_buf();
+	gpa = fd_alloc_buf(&drv);
 	len = VSOCK_HDR_SIZE + 10;
-	put_hdr(at(gpa, len), &f);
-	post(VSOCK_TXQ, 1, &gpa, &len, false);
+	put_hdr(fd_at(&drv, gpa, len), &f);
+	fd_post(&drv, VSOCK_TXQ, 1, &gpa, &len, false);
 	/* To another CID: RST. SEQPACKET (not offered): RST. */
 	f.len = 0;
 	f.dst_cid = 7;
-	gpa = alloc_buf();
+	gpa = fd_alloc_buf(&drv);
 	len = VSOCK_HDR_SIZE;
-	put_hdr(at(gpa, len), &f);
-	post(VSOCK_TXQ, 1, &gpa, &len, false);
+	put_hdr(fd_at(&drv, gpa, len), &f);
+	fd_post(&drv, VSOCK_TXQ, 1, &gpa, &len, false);
 	f.dst_cid = VSOCK_HOST_CID;
 	f.type = VIRTIO_VSOCK_TYPE_SEQPACKET;
-	gpa = alloc_buf();
-	put_hdr(at(gpa, len), &f);
-	post(VSOCK_TXQ, 1, &gpa, &len, false);
+	gpa = fd_alloc_buf(&drv);
+	put_hdr(fd_at(&drv, gpa, len), &f);
+	fd_post(&drv, VSOCK_TXQ, 1, &gpa, &len, false);
 	virtio_vsock_tx_kick(&v);
-	ck_assert_uint_eq(used_idx(VSOCK_TXQ), 5); /* every buffer came back */
+	ck_assert_uint_eq(fd_used_idx(&drv, VSOCK_TXQ), 5); /* every buffer came back */
 	struct vsock_hdr h;
 	ck_assert(guest_recv(&h, NULL));
 	ck_assert_uint_eq(h.op, VIRTIO_VSOCK_OP_RST);
@@ -732,7 +640,7 @@ START_TEST(foreign_and_malformed_packets)
 	ck_assert_uint_eq(h.op, VIRTIO_VSOCK_OP_RST);
 	ck_assert(!guest_recv(&h, NULL));
 	ck_assert_int_eq(be_log.connects, 0);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+	ck_assert_uint_eq(fd_rd(&drv, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
 }
 END_TEST
 
@@ -741,9 +649,9 @@ START_TEST(malformed_ring_needs_reset)
 	/* A descriptor pointing outside guest memory. */
 	uint64_t gpa = MEM + 0x1000;
 	uint32_t len = VSOCK_HDR_SIZE;
-	post(VSOCK_TXQ, 1, &gpa, &len, false);
+	fd_post(&drv, VSOCK_TXQ, 1, &gpa, &len, false);
 	virtio_vsock_tx_kick(&v);
-	ck_assert_uint_ne(rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+	ck_assert_uint_ne(fd_rd(&drv, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
 }
 END_TEST
 
@@ -752,7 +660,7 @@ START_TEST(reset_drops_connections)
 	rx_buffers(4, 4096);
 	struct gsock s;
 	struct vsock_conn *c = guest_connects(&s);
-	wr(VIRTIO_MMIO_STATUS, 0);
+	fd_wr(&drv, VIRTIO_MMIO_STATUS, 0);
 	ck_assert_int_eq(wakes, 1);
 	ck_assert_int_eq(be_log.closes, 0); /* not on the vCPU thread */
 	virtio_vsock_poll(&v);
@@ -761,7 +669,7 @@ START_TEST(reset_drops_connections)
 	virtio_vsock_closed(&v, c);
 	ck_assert_int_eq(c->state, VSOCK_FREE);
 	/* And the device comes back with the driver. */
-	next_buf = BUFS;
+	drv.next_buf = BUFS;
 	bring_up();
 	rx_buffers(4, 4096);
 	be_log.connects = be_log.recvs = 0;
