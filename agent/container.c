@@ -100,10 +100,31 @@ static void setup_root(int efd, const struct proto_create *c)
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
 		die(efd, "make / private: %s", strerror(errno));
 	mkdirs(root);
-	if (mount(c->rootfs_source, root, c->rootfs_fstype, c->rootfs_readonly ? MS_RDONLY : 0,
-		  NULL))
+	/* A shared read-only image gets a tmpfs on top (overlayfs) for the
+	 * container's writes, unless it asked for a read-only root. */
+	bool overlay = c->rootfs_overlay && !c->rootfs_readonly;
+	char lower[300], rw[300], upper[320], work[320], opts[1024];
+	snprintf(lower, sizeof(lower), "%s.lower", root);
+	snprintf(rw, sizeof(rw), "%s.rw", root);
+	snprintf(upper, sizeof(upper), "%s/upper", rw);
+	snprintf(work, sizeof(work), "%s/work", rw);
+	const char *target = overlay ? lower : root;
+	mkdirs(target);
+	if (mount(c->rootfs_source, target, c->rootfs_fstype,
+		  c->rootfs_readonly || c->rootfs_overlay ? MS_RDONLY : 0, NULL))
 		die(efd, "mount the rootfs %s (%s): %s", c->rootfs_source, c->rootfs_fstype,
 		    strerror(errno));
+	if (overlay) {
+		snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s", lower, upper,
+			 work);
+		mkdirs(rw);
+		if (mount("tmpfs", rw, "tmpfs", 0, "mode=0755"))
+			die(efd, "tmpfs for the container's writes: %s", strerror(errno));
+		mkdirs(upper);
+		mkdirs(work);
+		if (mount("overlay", root, "overlay", 0, opts))
+			die(efd, "overlay on the rootfs: %s", strerror(errno));
+	}
 	/* A read-only rootfs still needs its mount points: they go on
 	 * tmpfs-backed paths only when they exist already. */
 	mount_in(efd, root, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);

@@ -297,7 +297,8 @@ int proto_create_parse(const json_t *j, struct proto_create *c, char *err, size_
 	if (!json_is_object(rootfs) ||
 	    string_field(rootfs, "source", "rootfs.source", &c->rootfs_source, err, errlen) ||
 	    string_field(rootfs, "fstype", "rootfs.fstype", &c->rootfs_fstype, err, errlen) ||
-	    bool_field(rootfs, "readonly", "rootfs.readonly", &c->rootfs_readonly, err, errlen))
+	    bool_field(rootfs, "readonly", "rootfs.readonly", &c->rootfs_readonly, err, errlen) ||
+	    bool_field(rootfs, "overlay", "rootfs.overlay", &c->rootfs_overlay, err, errlen))
 		return json_is_object(rootfs) ? -1 : bad(err, errlen, "rootfs", "an object");
 	if (!c->rootfs_source || strncmp(c->rootfs_source, "/dev/", 5) ||
 	    strstr(c->rootfs_source, ".."))
@@ -329,10 +330,11 @@ json_t *proto_process_json(const struct proto_process *p)
 
 json_t *proto_create_json(const struct proto_create *c)
 {
-	json_t *j = json_pack("{s:s, s:s, s:{s:s, s:s, s:b}, s:o}", "type", "create", "container",
-			      c->container, "rootfs", "source", c->rootfs_source, "fstype",
-			      c->rootfs_fstype ? c->rootfs_fstype : "ext4", "readonly",
-			      c->rootfs_readonly, "process", proto_process_json(&c->process));
+	json_t *j = json_pack("{s:s, s:s, s:{s:s, s:s, s:b, s:b}, s:o}", "type", "create",
+			      "container", c->container, "rootfs", "source", c->rootfs_source,
+			      "fstype", c->rootfs_fstype ? c->rootfs_fstype : "ext4", "readonly",
+			      c->rootfs_readonly, "overlay", c->rootfs_overlay, "process",
+			      proto_process_json(&c->process));
 	if (j && c->hostname && json_object_set_new(j, "hostname", json_string(c->hostname))) {
 		json_decref(j);
 		return NULL;

@@ -21,7 +21,7 @@
  * On a control connection the host sends requests with an integer "id";
  * the agent answers each with {"type":"response","id":N,"ok":true, ...}
  * or {"type":"response","id":N,"ok":false,"error":"..."}. Requests:
- *   create   {"container","rootfs":{"source","fstype","readonly"},
+ *   create   {"container","rootfs":{"source","fstype","readonly","overlay"},
  *             "hostname","process":PROCESS}
  *   start    {"container"}  an exec failure's error carries "exit_code"
  *            (127: not found, 126: not runnable), as a shell's would
@@ -85,7 +85,8 @@ struct proto_create {
 	const char *container;
 	const char *rootfs_source; /* a block device in the guest */
 	const char *rootfs_fstype;
-	bool rootfs_readonly;
+	bool rootfs_readonly; /* the container's root is read-only */
+	bool rootfs_overlay;  /* the device is shared read-only: a tmpfs upper */
 	const char *hostname; /* NULL: keep the VM's */
 	struct proto_process process;
 };

@@ -503,11 +503,19 @@ int cmd_run(int argc, char **argv)
 	session_init(&r.session, &r.agent, id, NULL);
 	r.session.interactive = interactive;
 	r.session.tty = tty;
-	if (rootfs_image(img.rootfs, image, err, sizeof(err))) {
+	/* An image from the store: its ext4 image, made once and shared
+	 * read-only, with the container's writes on an overlay in the guest.
+	 * A directory: an image of it for this run only, written directly. */
+	static char shared[PATH_MAX + 4];
+	bool overlay = img.id[0];
+	if (overlay ? image_disk(&store, &img, shared, sizeof(shared) - 3, err, sizeof(err))
+		    : rootfs_image(img.rootfs, image, err, sizeof(err))) {
 		fprintf(stderr, "vmm run: %s\n", err);
 		goto out;
 	}
-	disk_parse_spec(image, &disk);
+	if (overlay)
+		strcat(shared, ",ro");
+	disk_parse_spec(overlay ? shared : image, &disk);
 	snprintf(spec_s, sizeof(spec_s), "3,%s", sock);
 	console = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (disk_open(&disk) || vsock_parse_spec(spec_s, &vsock, err, sizeof(err)) || console < 0 ||
@@ -523,6 +531,7 @@ int cmd_run(int argc, char **argv)
 		.rootfs_source = "/dev/vda",
 		.rootfs_fstype = "ext4",
 		.rootfs_readonly = read_only,
+		.rootfs_overlay = overlay,
 		.hostname = ro.hostname,
 		.process = {.args = spec.args,
 			    .env = spec.env,

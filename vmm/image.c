@@ -18,6 +18,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "rootfs.h"
+
 #define WH_PREFIX ".wh."
 #define WH_OPAQUE ".wh..wh..opq"
 
@@ -739,6 +741,26 @@ int image_resolve(struct image_store *s, const char *ref, struct image *img, cha
 		return -1;
 	}
 	return from_store(s, id, img, err, errlen);
+}
+
+int image_disk(struct image_store *s, const struct image *img, char *path, size_t len, char *err,
+	       size_t errlen)
+{
+	snprintf(path, len, "%s/images/%s/rootfs.img", s->root, img->id);
+	if (access(path, F_OK) == 0)
+		return 0;
+	/* Made aside and renamed: a run never sees half an image, and two
+	 * runs making it at once make the same one. */
+	char tmp[PATH_MAX + 32];
+	snprintf(tmp, sizeof(tmp), "%s.tmp-%d", path, (int)getpid());
+	if (rootfs_image(img->rootfs, tmp, err, errlen))
+		return -1;
+	if (rename(tmp, path)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
 }
 
 void image_release(struct image *img)

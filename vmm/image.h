@@ -6,12 +6,15 @@
  *   images/<id>/config.json   the image config (Entrypoint, Cmd, Env, ...)
  *   images/<id>/rootfs/       its layers applied in order, whiteouts and
  *                             opaque directories honoured (libarchive)
+ *   images/<id>/rootfs.img    the same as an ext4 image, made by the first
+ *                             run and shared read-only by every run
  *   repositories.json         {"name:tag": "<id>"}
  *
  * Loading reads a `docker save` tarball or an OCI image layout (a
  * directory, or a tar of one), checks every layer's digest before using
  * it, and builds the rootfs in a scratch directory renamed into place, so
- * a failed load leaves nothing behind. Runs never write into the store.
+ * a failed load leaves nothing behind. Runs never change an image: they
+ * write to an overlay in the guest.
  */
 #ifndef VMM_IMAGE_H
 #define VMM_IMAGE_H
@@ -49,6 +52,13 @@ int image_load(struct image_store *s, const char *path, const char *tag, char *i
  * or -1 with err. */
 int image_resolve(struct image_store *s, const char *ref, struct image *img, char *err,
 		  size_t errlen);
+
+/* The image's root file system as an ext4 image for a read-only disk
+ * (images/<id>/rootfs.img), made the first time it is asked for: runs
+ * share it and write to an overlay in the guest. Returns 0 with its path,
+ * or -1 with err. */
+int image_disk(struct image_store *s, const struct image *img, char *path, size_t len, char *err,
+	       size_t errlen);
 
 /* Frees img's config and removes its scratch directory, if any. */
 void image_release(struct image *img);
