@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -149,6 +150,13 @@ __attribute__((noreturn)) static void exec_process(int efd, const struct proto_p
 		die(efd, "terminal: %s", strerror(errno));
 	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
 		die(efd, "stdio: %s", strerror(errno));
+	/* Limits before the ids change: raising a hard limit needs root. */
+	for (int i = 0; i < p->nrlimits; i++) {
+		struct rlimit rl = {p->rlimits[i].soft, p->rlimits[i].hard};
+		if (setrlimit(p->rlimits[i].resource, &rl))
+			die(efd, "%s: %s", proto_rlimit_name(p->rlimits[i].resource),
+			    strerror(errno));
+	}
 	if (setgroups(p->ngroups, p->groups) || setgid(p->gid) || setuid(p->uid))
 		die(efd, "set user %u, group %u: %s", (unsigned)p->uid, (unsigned)p->gid,
 		    strerror(errno));

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 long proto_frame(const uint8_t *buf, size_t len, const uint8_t **body)
@@ -214,6 +215,68 @@ static int string_field(const json_t *j, const char *key, const char *field, con
 	return 0;
 }
 
+static const struct {
+	const char *name;
+	int resource;
+} rlimit_names[] = {
+	{"RLIMIT_AS", RLIMIT_AS},
+	{"RLIMIT_CORE", RLIMIT_CORE},
+	{"RLIMIT_CPU", RLIMIT_CPU},
+	{"RLIMIT_DATA", RLIMIT_DATA},
+	{"RLIMIT_FSIZE", RLIMIT_FSIZE},
+	{"RLIMIT_LOCKS", RLIMIT_LOCKS},
+	{"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+	{"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+	{"RLIMIT_NICE", RLIMIT_NICE},
+	{"RLIMIT_NOFILE", RLIMIT_NOFILE},
+	{"RLIMIT_NPROC", RLIMIT_NPROC},
+	{"RLIMIT_RSS", RLIMIT_RSS},
+	{"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+	{"RLIMIT_RTTIME", RLIMIT_RTTIME},
+	{"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+	{"RLIMIT_STACK", RLIMIT_STACK},
+};
+
+int proto_rlimit_resource(const char *name)
+{
+	for (size_t i = 0; name && i < sizeof(rlimit_names) / sizeof(rlimit_names[0]); i++)
+		if (!strcmp(name, rlimit_names[i].name))
+			return rlimit_names[i].resource;
+	return -1;
+}
+
+const char *proto_rlimit_name(int resource)
+{
+	for (size_t i = 0; i < sizeof(rlimit_names) / sizeof(rlimit_names[0]); i++)
+		if (rlimit_names[i].resource == resource)
+			return rlimit_names[i].name;
+	return NULL;
+}
+
+/* "rlimits": each a known type and soft <= hard, at most
+ * PROTO_MAX_RLIMITS. */
+static int parse_rlimits(const json_t *a, struct proto_process *p, char *err, size_t errlen)
+{
+	if (!a)
+		return 0;
+	if (!json_is_array(a) || json_array_size(a) > PROTO_MAX_RLIMITS)
+		return bad(err, errlen, "process.rlimits", "an array of at most 16 limits");
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		const json_t *r = json_array_get(a, i), *soft = json_object_get(r, "soft"),
+			     *hard = json_object_get(r, "hard");
+		int res = proto_rlimit_resource(json_string_value(json_object_get(r, "type")));
+		if (res < 0 || !json_is_integer(soft) || !json_is_integer(hard) ||
+		    json_integer_value(soft) < 0 ||
+		    json_integer_value(soft) > json_integer_value(hard))
+			return bad(err, errlen, "process.rlimits",
+				   "{\"type\": an RLIMIT_ name, \"soft\" <= \"hard\"} each");
+		p->rlimits[i] = (struct proto_rlimit){res, (uint64_t)json_integer_value(soft),
+						      (uint64_t)json_integer_value(hard)};
+	}
+	p->nrlimits = (int)json_array_size(a);
+	return 0;
+}
+
 int proto_process_parse(const json_t *j, struct proto_process *p, char *err, size_t errlen)
 {
 	memset(p, 0, sizeof(*p));
@@ -229,7 +292,8 @@ int proto_process_parse(const json_t *j, struct proto_process *p, char *err, siz
 	    id_field(j, "uid", "process.uid", &uid, err, errlen) ||
 	    id_field(j, "gid", "process.gid", &gid, err, errlen) ||
 	    bool_field(j, "terminal", "process.terminal", &p->terminal, err, errlen) ||
-	    bool_field(j, "no_new_privs", "process.no_new_privs", &p->no_new_privs, err, errlen))
+	    bool_field(j, "no_new_privs", "process.no_new_privs", &p->no_new_privs, err, errlen) ||
+	    parse_rlimits(json_object_get(j, "rlimits"), p, err, errlen))
 		goto fail;
 	if (p->cwd[0] != '/') {
 		bad(err, errlen, "process.cwd", "an absolute path");
@@ -319,13 +383,19 @@ static json_t *string_array(char *const *v)
 
 json_t *proto_process_json(const struct proto_process *p)
 {
-	json_t *g = json_array();
+	json_t *g = json_array(), *rl = json_array();
 	for (size_t i = 0; g && i < p->ngroups; i++)
 		json_array_append_new(g, json_integer(p->groups[i]));
-	return json_pack("{s:o, s:o, s:s, s:I, s:I, s:o, s:b, s:b}", "args", string_array(p->args),
-			 "env", string_array(p->env), "cwd", p->cwd ? p->cwd : "/", "uid",
-			 (json_int_t)p->uid, "gid", (json_int_t)p->gid, "additional_gids", g,
-			 "terminal", p->terminal, "no_new_privs", p->no_new_privs);
+	for (int i = 0; rl && i < p->nrlimits; i++)
+		json_array_append_new(rl, json_pack("{s:s, s:I, s:I}", "type",
+						    proto_rlimit_name(p->rlimits[i].resource),
+						    "soft", (json_int_t)p->rlimits[i].soft, "hard",
+						    (json_int_t)p->rlimits[i].hard));
+	return json_pack("{s:o, s:o, s:s, s:I, s:I, s:o, s:b, s:b, s:o}", "args",
+			 string_array(p->args), "env", string_array(p->env), "cwd",
+			 p->cwd ? p->cwd : "/", "uid", (json_int_t)p->uid, "gid",
+			 (json_int_t)p->gid, "additional_gids", g, "terminal", p->terminal,
+			 "no_new_privs", p->no_new_privs, "rlimits", rl);
 }
 
 json_t *proto_create_json(const struct proto_create *c)

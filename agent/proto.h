@@ -32,7 +32,8 @@
  *   shutdown {}
  * PROCESS: {"args":[...] (non-empty), "env":[...], "cwd":"/",
  *           "uid":0, "gid":0, "additional_gids":[], "terminal":false,
- *           "no_new_privs":false}
+ *           "no_new_privs":false,
+ *           "rlimits":[{"type":"RLIMIT_NOFILE","soft":N,"hard":N}, ...]}
  */
 #ifndef VMM_AGENT_PROTO_H
 #define VMM_AGENT_PROTO_H
@@ -43,10 +44,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define PROTO_VERSION	 1
-#define PROTO_AGENT_PORT 1024
-#define PROTO_MAX_MSG	 (1 << 20)
-#define PROTO_MAX_ARGS	 4096 /* args or env entries in a process */
+#define PROTO_VERSION	  1
+#define PROTO_AGENT_PORT  1024
+#define PROTO_MAX_MSG	  (1 << 20)
+#define PROTO_MAX_ARGS	  4096 /* args or env entries in a process */
+#define PROTO_MAX_RLIMITS 16
 
 /* A frame in buf[0..len): returns the body length and sets *body when a
  * whole frame is there, 0 when more bytes are needed, -1 when the length
@@ -79,6 +81,11 @@ struct proto_process {
 	size_t ngroups;
 	bool terminal;
 	bool no_new_privs;
+	struct proto_rlimit {
+		int resource; /* RLIMIT_* */
+		uint64_t soft, hard;
+	} rlimits[PROTO_MAX_RLIMITS];
+	int nrlimits;
 };
 
 struct proto_create {
@@ -95,6 +102,11 @@ struct proto_create {
  * and version PROTO_VERSION. Returns 0, or -1 with the reason in err
  * (an error response's own message when it is one). */
 int proto_check_hello(const json_t *m, char *err, size_t errlen);
+
+/* RLIMIT_NOFILE and friends, as OCI spells them: the resource number, or
+ * -1 for a name it does not know. */
+int proto_rlimit_resource(const char *name);
+const char *proto_rlimit_name(int resource);
 
 /* Read a request's fields, checking every type. Return 0, or -1 with
  * one line in err naming the field. */

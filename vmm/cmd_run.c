@@ -10,6 +10,7 @@
  * process has exited and all its output is out, it asks the agent to shut
  * the VM down. The serial console goes to a log, shown if the VM fails.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -69,7 +70,8 @@ static void usage(FILE *f)
 		   "      --hostname NAME    the container's hostname (default: its id)\n"
 		   "      --name NAME        the container's id (default: 12 random hex digits)\n"
 		   "      --read-only        mount the container's root file system read-only\n"
-		   "      --rm               accepted: a run never leaves anything behind\n"
+		   "      --rm               -d: remove its state when it ends (else a no-op)\n"
+		   "      --ulimit NAME=SOFT[:HARD]  a resource limit, e.g. nofile=1024:2048\n"
 		   "  -p, --cpus N           vCPUs (default 1)\n"
 		   "  -m, --memory SIZE      guest memory (default 256M)\n"
 		   "      --kernel PATH      guest kernel (default: guest/bzImage next to vmm)\n"
@@ -265,6 +267,34 @@ static void show_console(const char *path)
 		fprintf(stderr, "  %s", lines[i % 20]);
 }
 
+/* --ulimit NAME=SOFT[:HARD], docker's spelling: nofile=1024:2048. */
+static int parse_ulimit(const char *arg, struct proto_rlimit *out)
+{
+	char name[32] = "RLIMIT_";
+	size_t n = strcspn(arg, "=");
+	if (!arg[n] || n == 0 || n > sizeof(name) - 8)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		name[7 + i] = (char)toupper((unsigned char)arg[i]);
+	name[7 + n] = '\0';
+	int res = proto_rlimit_resource(name);
+	char *end;
+	errno = 0;
+	unsigned long long soft = strtoull(arg + n + 1, &end, 10), hard = soft;
+	if (res < 0 || end == arg + n + 1 || errno || (*end && *end != ':'))
+		return -1;
+	if (*end == ':') {
+		const char *h = end + 1;
+		hard = strtoull(h, &end, 10);
+		if (end == h || *end || errno)
+			return -1;
+	}
+	if (soft > hard)
+		return -1;
+	*out = (struct proto_rlimit){res, soft, hard};
+	return 0;
+}
+
 /* --env-file: KEY=VALUE lines (blank lines and # comments skipped). */
 static int read_env_file(const char *path, char **env, int *nenv, int max)
 {
@@ -306,6 +336,7 @@ int cmd_run(int argc, char **argv)
 		{"tty", no_argument, NULL, 't'},
 		{"rm", no_argument, NULL, 'R'},
 		{"detach", no_argument, NULL, 'd'},
+		{"ulimit", required_argument, NULL, 'L'},
 		{"read-only", no_argument, NULL, 'O'},
 		{"cpus", required_argument, NULL, 'p'},
 		{"memory", required_argument, NULL, 'm'},
@@ -326,6 +357,8 @@ int cmd_run(int argc, char **argv)
 	long ncpus = 1;
 	bool boot_timer = false, interactive = false, read_only = false, debug = false, tty = false;
 	bool detach = false, remove = false;
+	static struct proto_rlimit rlimits[PROTO_MAX_RLIMITS];
+	int nrlimits = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, "+r:e:w:u:p:m:itdh", opts, NULL)) != -1) {
 		switch (c) {
@@ -381,6 +414,17 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'd':
 			detach = true;
+			break;
+		case 'L':
+			if (nrlimits == PROTO_MAX_RLIMITS ||
+			    parse_ulimit(optarg, &rlimits[nrlimits])) {
+				fprintf(stderr,
+					"vmm run: --ulimit: '%s' is not NAME=SOFT[:HARD] "
+					"(nofile=1024:2048)\n",
+					optarg);
+				return 2;
+			}
+			nrlimits++;
 			break;
 		case 'O':
 			read_only = true;
@@ -540,6 +584,8 @@ int cmd_run(int argc, char **argv)
 			    .gid = spec.gid,
 			    .terminal = tty},
 	};
+	memcpy(r.create.process.rlimits, rlimits, sizeof(rlimits));
+	r.create.process.nrlimits = nrlimits;
 	struct launch l = {
 		.kernel = kernel,
 		.initrd = initrd,

@@ -67,12 +67,14 @@ grep -qx 'pid=2 ppid=1 init=init' "$out" || fail "inside: not pid 2 under the co
 grep -qx 'host=box' "$out" || fail "inside: hostname"
 grep -qx 'ids=1000:1001' "$out" || fail "inside: uid/gid"
 grep -qx 'cwd=/work' "$out" || fail "inside: cwd"
+run --ulimit nofile=100:200 -- sh -c 'echo "nofile=$(ulimit -n):$(ulimit -Hn)"' >"$out" 2>"$err"
+grep -qx 'nofile=100:200' "$out" || fail "inside: --ulimit nofile=100:200 gave: $(cat "$out")"
 # env itself as the command: exactly what it was given, nothing a shell adds.
 run --hostname box -e FOO=bar -e 'EMPTY=' -- env >"$out" 2>"$err"
 printf '%s\n' PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin FOO=bar EMPTY= \
 	HOSTNAME=box HOME=/root >"$dir/env.want"
 cmp -s "$dir/env.want" "$out" || { diff "$dir/env.want" "$out"; fail "inside: environment"; }
-echo "PASS: pid 1 is the container's init; hostname, ids, cwd and env as asked"
+echo "PASS: pid 1 is the container's init; hostname, ids, cwd, env and rlimits as asked"
 
 # -t: a shell on a terminal (script(1) gives vmm run one), fed two lines.
 printf 'echo $((6 * 7)) $TERM\nexit 5\n' |

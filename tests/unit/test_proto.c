@@ -1,8 +1,10 @@
 /* Unit tests for agent/proto.c: frames, decoding, the typed requests and
  * their errors, and whole messages over a socketpair. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -137,6 +139,38 @@ START_TEST(process_errors)
 }
 END_TEST
 
+START_TEST(rlimits)
+{
+	json_t *j = parse("{\"args\":[\"sh\"],\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\","
+			  "\"soft\":100,\"hard\":200}]}");
+	struct proto_process p;
+	ck_assert_int_eq(proto_process_parse(j, &p, err, sizeof(err)), 0);
+	ck_assert_int_eq(p.nrlimits, 1);
+	ck_assert_int_eq(p.rlimits[0].resource, RLIMIT_NOFILE);
+	ck_assert_uint_eq(p.rlimits[0].soft, 100);
+	ck_assert_uint_eq(p.rlimits[0].hard, 200);
+	json_t *back = proto_process_json(&p);
+	ck_assert_str_eq(json_string_value(json_object_get(
+				 json_array_get(json_object_get(back, "rlimits"), 0), "type")),
+			 "RLIMIT_NOFILE");
+	json_decref(back);
+	proto_process_free(&p);
+	json_decref(j);
+	const char *bad[] = {"[{\"type\":\"RLIMIT_BOGUS\",\"soft\":1,\"hard\":1}]",
+			     "[{\"type\":\"RLIMIT_NOFILE\",\"soft\":2,\"hard\":1}]",
+			     "[{\"type\":\"RLIMIT_NOFILE\",\"soft\":-1,\"hard\":1}]",
+			     "{\"type\":\"RLIMIT_NOFILE\"}"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char s[256];
+		snprintf(s, sizeof(s), "{\"args\":[\"sh\"],\"rlimits\":%s}", bad[i]);
+		j = parse(s);
+		ck_assert_int_eq(proto_process_parse(j, &p, err, sizeof(err)), -1);
+		ck_assert_ptr_nonnull(strstr(err, "process.rlimits"));
+		json_decref(j);
+	}
+}
+END_TEST
+
 START_TEST(create_round_trip_and_errors)
 {
 	char *args[] = {"echo", "hi", NULL}, *env[] = {"PATH=/bin", NULL};
@@ -253,6 +287,7 @@ int main(void)
 	tcase_add_test(tc, encode_round_trip);
 	tcase_add_test(tc, process_fields);
 	tcase_add_test(tc, process_errors);
+	tcase_add_test(tc, rlimits);
 	tcase_add_test(tc, create_round_trip_and_errors);
 	tcase_add_test(tc, ids);
 	tcase_add_test(tc, over_a_socket);
