@@ -192,7 +192,7 @@ int cmd_boot(int argc, char **argv)
 	cfg.disks = disks;
 	cfg.ndisks = ndisks;
 	for (int i = 0; i < nfs; i++)
-		if (fs_open(&fss[i], 0, 0))
+		if (fs_open(&fss[i], nfs, 0, 0))
 			return 1;
 	cfg.fs = fss;
 	cfg.nfs = nfs;

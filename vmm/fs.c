@@ -65,8 +65,8 @@ int fs_parse_spec(char *spec, struct fs *fs, char *why, size_t whylen)
 	return 0;
 }
 
-/* The fd budget: RLIMIT_NOFILE raised to its hard limit, less a reserve,
- * shared by all shares. */
+/* The fd budget: RLIMIT_NOFILE raised to its hard limit, less a reserve
+ * for the rest of the VMM (disks, sockets, eventfds). */
 static int fd_budget(void)
 {
 	struct rlimit rl;
@@ -81,7 +81,7 @@ static int fd_budget(void)
 	return n > 2 * FD_RESERVE ? (int)(n - FD_RESERVE) : FD_RESERVE;
 }
 
-int fs_open(struct fs *fs, int inode_max, int handle_max)
+int fs_open(struct fs *fs, int nshares, int inode_max, int handle_max)
 {
 	fs->root_fd = open(fs->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fs->root_fd < 0) {
@@ -95,7 +95,7 @@ int fs_open(struct fs *fs, int inode_max, int handle_max)
 	}
 	if (!inode_max || !handle_max) {
 		/* Each share gets a slice of the budget: 7/8 for inodes. */
-		int budget = fd_budget() / FS_MAX;
+		int budget = fd_budget() / (nshares > 0 ? nshares : 1);
 		inode_max = budget * 7 / 8 < INODE_MAX ? budget * 7 / 8 : INODE_MAX;
 		handle_max = budget / 8 < HANDLE_MAX ? budget / 8 : HANDLE_MAX;
 		if (inode_max < 16 || handle_max < 16) {

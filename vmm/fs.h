@@ -123,9 +123,10 @@ struct fs {
 int fs_parse_spec(char *spec, struct fs *fs, char *why, size_t whylen);
 
 /* Opens HOSTDIR and sets up the tables, before any KVM work. inode_max
- * and handle_max bound the tables (0: from RLIMIT_NOFILE). On failure
+ * and handle_max bound the tables; 0 means a 1/nshares part of
+ * RLIMIT_NOFILE (raised to its hard limit) less a reserve. On failure
  * prints one line and returns -1. */
-int fs_open(struct fs *fs, int inode_max, int handle_max);
+int fs_open(struct fs *fs, int nshares, int inode_max, int handle_max);
 
 /* Answers one parsed request (the FUSE server, without the device; the
  * unit tests call it directly). Returns the bytes written into the reply

@@ -403,8 +403,10 @@ static uint32_t op_open(struct call *c)
 	if (dir) {
 		flags = O_RDONLY | O_DIRECTORY;
 	} else {
+		/* O_NOFOLLOW would refuse the /proc magic link itself; the
+		 * node is known to be a regular file already. */
 		flags = (int)(in->flags & ~(uint32_t)(O_CREAT | O_EXCL | O_NOCTTY | O_DIRECT |
-						      O_PATH | O_DIRECTORY));
+						      O_PATH | O_DIRECTORY | O_NOFOLLOW));
 		if (c->fs->read_only &&
 		    ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_TRUNC | O_APPEND))))
 			return reply(c, -EROFS, NULL, 0);

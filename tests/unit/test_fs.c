@@ -31,7 +31,8 @@ static int call(uint32_t opcode, uint64_t nodeid, const void *args, uint32_t arg
 				   .unique = 9,
 				   .nodeid = nodeid};
 	memcpy(inbuf, &h, sizeof(h));
-	memcpy(inbuf + sizeof(h), args, arglen);
+	if (arglen)
+		memcpy(inbuf + sizeof(h), args, arglen);
 	memset(outbuf, 0xee, sizeof(outbuf));
 	chain = (struct virtq_chain){
 		.n = 2, .nread = 1, .read_len = h.len, .write_len = sizeof(outbuf)};
@@ -90,7 +91,7 @@ static void setup_share(bool ro, int inode_max)
 	strcpy(specbuf, spec);
 	char why[128];
 	ck_assert_int_eq(fs_parse_spec(specbuf, &fs, why, sizeof(why)), 0);
-	ck_assert_int_eq(fs_open(&fs, inode_max, 8), 0);
+	ck_assert_int_eq(fs_open(&fs, 1, inode_max, 8), 0);
 }
 
 static void setup(void)
