@@ -294,10 +294,15 @@ static uint32_t op_create(struct call *c)
 	if (dot_or_dotdot(name))
 		return reply(c, -EISDIR, NULL, 0);
 	int flags = (int)(in->flags & ~(uint32_t)(O_NOCTTY | O_DIRECT | O_PATH)) | O_CREAT;
-	int fd = open_beneath(c->ino->fd, name, flags, in->mode & 07777);
+	/* Exclusive first, so only a file made here is given to the caller;
+	 * an existing one is opened as it is, unless O_EXCL was asked. */
+	int fd = open_beneath(c->ino->fd, name, flags | O_EXCL, in->mode & 07777);
+	bool made_here = fd >= 0;
+	if (fd == -EEXIST && !(flags & O_EXCL))
+		fd = open_beneath(c->ino->fd, name, flags & ~O_CREAT, 0);
 	if (fd < 0)
 		return reply(c, fd, NULL, 0);
-	if (geteuid() == 0)
+	if (made_here && geteuid() == 0)
 		fchown(fd, c->r->h.uid, c->r->h.gid);
 	struct {
 		struct fuse_entry_out e;

@@ -21,6 +21,7 @@ static char outside[96];
 static struct virtq_chain chain;
 static struct fuse_req req;
 static uint8_t inbuf[8192], outbuf[8192], scratch[65536];
+static uint32_t caller_uid; /* the header's uid and gid */
 
 /* One request: opcode on nodeid with args; returns the reply's error and
  * leaves the payload in outbuf + 16. */
@@ -29,7 +30,9 @@ static int call(uint32_t opcode, uint64_t nodeid, const void *args, uint32_t arg
 	struct fuse_in_header h = {.len = (uint32_t)sizeof(h) + arglen,
 				   .opcode = opcode,
 				   .unique = 9,
-				   .nodeid = nodeid};
+				   .nodeid = nodeid,
+				   .uid = caller_uid,
+				   .gid = caller_uid};
 	memcpy(inbuf, &h, sizeof(h));
 	if (arglen)
 		memcpy(inbuf + sizeof(h), args, arglen);
@@ -266,6 +269,37 @@ START_TEST(read_write_readdir)
 }
 END_TEST
 
+/* CREATE gives a new file to the caller, and leaves an existing one's
+ * owner alone. */
+START_TEST(create_owner)
+{
+	if (geteuid() != 0)
+		return; /* chown needs root */
+	caller_uid = 1234;
+	uint8_t ca[sizeof(struct fuse_create_in) + 8] = {0};
+	struct fuse_create_in ci = {.flags = O_WRONLY | O_CREAT, .mode = 0644};
+	memcpy(ca, &ci, sizeof(ci));
+	memcpy(ca + sizeof(ci), "a", 2);
+	ck_assert_int_eq(call(FUSE_CREATE, FUSE_ROOT_ID, ca, sizeof(ci) + 2), 0);
+	memcpy(ca + sizeof(ci), "c", 2);
+	ck_assert_int_eq(call(FUSE_CREATE, FUSE_ROOT_ID, ca, sizeof(ci) + 2), 0);
+	ci.flags |= O_EXCL;
+	memcpy(ca, &ci, sizeof(ci));
+	ck_assert_int_eq(call(FUSE_CREATE, FUSE_ROOT_ID, ca, sizeof(ci) + 2), -EEXIST);
+	caller_uid = 0;
+	struct stat st;
+	char p[160];
+	snprintf(p, sizeof(p), "%s/a", root);
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_uint_eq(st.st_uid, 0);
+	ck_assert_int_eq(st.st_size, 5);
+	snprintf(p, sizeof(p), "%s/c", root);
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_uint_eq(st.st_uid, 1234);
+	ck_assert_uint_eq(st.st_gid, 1234);
+}
+END_TEST
+
 START_TEST(unknown_opcode_enosys)
 {
 	ck_assert_int_eq(call(9999, FUSE_ROOT_ID, NULL, 0), -ENOSYS);
@@ -336,6 +370,7 @@ static Suite *suite(void)
 	tcase_add_test(t, symlinks_not_followed_on_host);
 	tcase_add_test(t, forged_node_ids_refused);
 	tcase_add_test(t, read_write_readdir);
+	tcase_add_test(t, create_owner);
 	tcase_add_test(t, unknown_opcode_enosys);
 	tcase_add_test(t, inode_table_bounded);
 	tcase_add_test(t, read_only_refuses_changes);
