@@ -105,5 +105,17 @@ expect 1 "^vmm: vsock $tmp/busy.sock: in use by another process$" \
 kill "$busy" 2>/dev/null
 wait "$busy" 2>/dev/null
 
+# --fs: every bad spec is a usage error, a missing directory a startup one.
+expect 2 "--fs: '$tmp' is not TAG=HOSTDIR" "$vmm" boot --kernel "$kernel" --fs "$tmp"
+expect 2 "--fs: tag 't': no HOSTDIR" "$vmm" boot --kernel "$kernel" --fs "t="
+expect 2 "--fs: tag 't': unknown option 'cache=some'" \
+	"$vmm" boot --kernel "$kernel" --fs "t=$tmp,cache=some"
+expect 2 "--fs: tag '$(printf 'x%.0s' $(seq 37))' is longer than 36 bytes" \
+	"$vmm" boot --kernel "$kernel" --fs "$(printf 'x%.0s' $(seq 37))=$tmp"
+expect 1 "^vmm: fs t: $tmp/nothere: No such file or directory$" \
+	"$vmm" boot --kernel "$kernel" --fs "t=$tmp/nothere,ro"
+expect 1 "^vmm: fs t: $tmp/plain: Not a directory$" \
+	"$vmm" boot --kernel "$kernel" --fs "t=$tmp/plain"
+
 echo "$((n - fails)) passed, $fails failed"
 [ "$fails" = 0 ]
