@@ -13,19 +13,10 @@
 #include <unistd.h>
 
 #include "fs.h"
+#include "fs_ops.h"
 #include "fs_table.h"
 
 #define MAX_PAGES 128 /* largest READ/WRITE: 512 KiB, within FUSE_REQ_MAX_IOV */
-
-/* A request being served: the pinned inode and handle, released at the
- * end whatever happened. */
-struct call {
-	struct fs *fs;
-	struct fuse_req *r;
-	uint8_t *buf;
-	size_t buflen;
-	struct fs_inode *ino;
-};
 
 static uint64_t timeout_of(const struct fs *fs)
 {
@@ -53,7 +44,7 @@ static void fill_attr(struct fuse_attr *a, const struct stat *st)
 	};
 }
 
-static int stat_fd(int fd, struct stat *st)
+int stat_fd(int fd, struct stat *st)
 {
 	return fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 }
@@ -64,7 +55,7 @@ static void proc_name(char *p, size_t len, int fd)
 	snprintf(p, len, "%d", fd);
 }
 
-static void proc_path(char *p, size_t len, int fd)
+void proc_path(char *p, size_t len, int fd)
 {
 	snprintf(p, len, "/proc/self/fd/%d", fd);
 }
@@ -81,14 +72,13 @@ static int open_beneath(int dirfd, const char *name, int flags, mode_t mode)
 	return fd < 0 ? -errno : fd;
 }
 
-static bool dot_or_dotdot(const char *name)
+bool dot_or_dotdot(const char *name)
 {
 	return !strcmp(name, ".") || !strcmp(name, "..");
 }
 
 /* Looks name up beneath parent and takes a guest reference on it. */
-static int do_lookup(struct fs *fs, struct fs_inode *parent, const char *name,
-		     struct fuse_entry_out *e)
+int do_lookup(struct fs *fs, struct fs_inode *parent, const char *name, struct fuse_entry_out *e)
 {
 	int fd = open_beneath(parent->fd, name, O_PATH, 0);
 	if (fd < 0)
@@ -109,7 +99,7 @@ static int do_lookup(struct fs *fs, struct fs_inode *parent, const char *name,
 	return 0;
 }
 
-static uint32_t reply(struct call *c, int err, const void *p, uint32_t len)
+uint32_t reply(struct call *c, int err, const void *p, uint32_t len)
 {
 	return fuse_req_reply(c->r, err, p, len);
 }
@@ -554,140 +544,6 @@ static uint32_t op_access(struct call *c)
 	proc_name(name, sizeof(name), c->ino->fd);
 	int err = faccessat(c->fs->proc_fd, name, (int)in->mask, AT_EACCESS) < 0 ? -errno : 0;
 	return reply(c, err, NULL, 0);
-}
-
-/* One directory entry of a READDIR(PLUS) reply into the reply at off;
- * its guest reference is taken only once it is known to fit. Returns its
- * size, or 0 when it does not fit in room. */
-static uint32_t put_dirent(struct call *c, bool plus, uint32_t off, uint32_t room,
-			   const struct dirent64 *d)
-{
-	size_t namelen = strlen(d->d_name);
-	uint32_t len = plus ? FUSE_DIRENT_ALIGN(FUSE_NAME_OFFSET_DIRENTPLUS + namelen)
-			    : FUSE_DIRENT_ALIGN(FUSE_NAME_OFFSET + namelen);
-	if (len > room)
-		return 0;
-	uint8_t ent[FUSE_NAME_OFFSET_DIRENTPLUS + NAME_MAX + 8] = {0};
-	struct fuse_dirent de = {.ino = d->d_ino,
-				 .off = (uint64_t)d->d_off,
-				 .namelen = (uint32_t)namelen,
-				 .type = d->d_type};
-	if (plus) {
-		struct fuse_entry_out e = {0};
-		/* `.` and `..` go without a node id: the kernel skips them. A
-		 * failed lookup (gone meanwhile, table full) likewise. */
-		if (!dot_or_dotdot(d->d_name) && do_lookup(c->fs, c->ino, d->d_name, &e) < 0)
-			memset(&e, 0, sizeof(e));
-		memcpy(ent, &e, sizeof(e));
-		memcpy(ent + sizeof(e), &de, sizeof(de));
-		memcpy(ent + FUSE_NAME_OFFSET_DIRENTPLUS, d->d_name, namelen);
-	} else {
-		memcpy(ent, &de, sizeof(de));
-		memcpy(ent + FUSE_NAME_OFFSET, d->d_name, namelen);
-	}
-	fuse_req_out_write(c->r, (uint32_t)sizeof(struct fuse_out_header) + off, ent, len);
-	return len;
-}
-
-static uint32_t op_readdir(struct call *c)
-{
-	const struct fuse_read_in *in = c->r->args;
-	bool plus = c->r->h.opcode == FUSE_READDIRPLUS;
-	int err;
-	struct fs_handle *h = fs_handle_get(c->fs, in->fh, &err);
-	if (!h)
-		return reply(c, err, NULL, 0);
-	if (!h->dir) {
-		fs_handle_put(c->fs, h);
-		return reply(c, -ENOTDIR, NULL, 0);
-	}
-	err = 0;
-	uint32_t room = c->r->outlen - (uint32_t)sizeof(struct fuse_out_header);
-	if (in->size < room)
-		room = in->size;
-	uint32_t used = 0;
-	pthread_mutex_lock(&h->lock);
-	/* The offset is the d_off cookie of the last entry the guest got. */
-	if ((uint64_t)h->pos != in->offset && lseek(h->fd, (off_t)in->offset, SEEK_SET) < 0)
-		err = -errno;
-	off_t last = (off_t)in->offset;
-	bool full = false;
-	size_t want = room + 1024 < c->buflen ? room + 1024 : c->buflen;
-	while (!err && !full) {
-		long n = syscall(SYS_getdents64, h->fd, c->buf, want);
-		if (n < 0 && used == 0)
-			err = -errno;
-		if (n <= 0)
-			break;
-		for (long p = 0; p < n;) {
-			const struct dirent64 *d = (const struct dirent64 *)(c->buf + p);
-			uint32_t len = put_dirent(c, plus, used, room - used, d);
-			if (!len) {
-				full = true;
-				break;
-			}
-			used += len;
-			last = d->d_off;
-			p += d->d_reclen;
-		}
-	}
-	/* getdents64 may have read past what fitted: go back to the entry
-	 * after the last one sent. */
-	if (!err) {
-		lseek(h->fd, last, SEEK_SET);
-		h->pos = last;
-	} else {
-		h->pos = -1;
-	}
-	pthread_mutex_unlock(&h->lock);
-	fs_handle_put(c->fs, h);
-	if (err)
-		return reply(c, err, NULL, 0);
-	return fuse_req_reply_len(c->r, used);
-}
-
-/* Extended attributes go by the /proc/self/fd path, which reaches the
- * inode without opening it (a device node stays closed). Not on
- * symlinks: their magic link could be followed on to the target. */
-static uint32_t op_getxattr(struct call *c)
-{
-	const struct fuse_getxattr_in *in = c->r->args;
-	bool list = c->r->h.opcode == FUSE_LISTXATTR;
-	char p[32];
-	proc_path(p, sizeof(p), c->ino->fd);
-	size_t size = in->size < c->buflen ? in->size : c->buflen;
-	ssize_t n;
-	if (c->ino->symlink)
-		n = list ? 0 : (errno = ENODATA, -1);
-	else if (list)
-		n = listxattr(p, size ? (char *)c->buf : NULL, size);
-	else
-		n = getxattr(p, c->r->name, size ? c->buf : NULL, size);
-	if (n < 0)
-		return reply(c, -errno, NULL, 0);
-	if (in->size == 0) {
-		struct fuse_getxattr_out out = {.size = (uint32_t)n};
-		return reply(c, 0, &out, sizeof(out));
-	}
-	return reply(c, 0, c->buf, (uint32_t)n);
-}
-
-static uint32_t op_setxattr(struct call *c)
-{
-	if (c->fs->read_only)
-		return reply(c, -EROFS, NULL, 0);
-	if (c->ino->symlink)
-		return reply(c, -EPERM, NULL, 0);
-	char p[32];
-	proc_path(p, sizeof(p), c->ino->fd);
-	int res;
-	if (c->r->h.opcode == FUSE_SETXATTR) {
-		const struct fuse_setxattr_in *in = c->r->args;
-		res = setxattr(p, c->r->name, c->r->value, c->r->vsize, (int)in->flags);
-	} else {
-		res = removexattr(p, c->r->name);
-	}
-	return reply(c, res < 0 ? -errno : 0, NULL, 0);
 }
 
 uint32_t fs_serve(struct fs *fs, struct fuse_req *r, uint8_t *buf, size_t buflen)
