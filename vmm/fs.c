@@ -65,13 +65,35 @@ int fs_parse_spec(char *spec, struct fs *fs, char *why, size_t whylen)
 	return 0;
 }
 
-/* The fd budget: RLIMIT_NOFILE raised to its hard limit, less a reserve
- * for the rest of the VMM (disks, sockets, eventfds). */
+/* The most fds a process may have (fs.nr_open), or 0. */
+static rlim_t nr_open(void)
+{
+	FILE *f = fopen("/proc/sys/fs/nr_open", "re");
+	unsigned long long n = 0;
+	if (f) {
+		if (fscanf(f, "%llu", &n) != 1)
+			n = 0;
+		fclose(f);
+	}
+	return (rlim_t)n;
+}
+
+/* The fd budget: RLIMIT_NOFILE raised as far as we may (to fs.nr_open
+ * when privileged, as virtiofsd does: a guest holding a tree of tens of
+ * thousands of files in its cache holds as many inodes here; else to the
+ * hard limit), less a reserve for the rest of the VMM (disks, sockets,
+ * eventfds). */
 static int fd_budget(void)
 {
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return 1024;
+	rlim_t max = nr_open();
+	if (rl.rlim_max != RLIM_INFINITY && max > rl.rlim_max) {
+		struct rlimit want = {max, max};
+		if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+			rl = want;
+	}
 	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);

@@ -21,7 +21,8 @@
  * modifying opcode and every open for writing.
  *
  * Bounds. The inode and handle tables have a fixed size derived from
- * RLIMIT_NOFILE (raised to its hard limit); an inode is closed when the
+ * RLIMIT_NOFILE (raised to fs.nr_open when privileged, else to its hard
+ * limit); an inode is closed when the
  * guest FORGETs its last lookup and no request is using it, a handle on
  * RELEASE. A full table answers ENFILE and says so once on stderr: a guest
  * that floods lookups gets errors, the VMM keeps its fds.
@@ -124,7 +125,7 @@ int fs_parse_spec(char *spec, struct fs *fs, char *why, size_t whylen);
 
 /* Opens HOSTDIR and sets up the tables, before any KVM work. inode_max
  * and handle_max bound the tables; 0 means a 1/nshares part of
- * RLIMIT_NOFILE (raised to its hard limit) less a reserve. On failure
+ * RLIMIT_NOFILE (raised as far as allowed) less a reserve. On failure
  * prints one line and returns -1. */
 int fs_open(struct fs *fs, int nshares, int inode_max, int handle_max);
 
