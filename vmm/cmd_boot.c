@@ -38,6 +38,11 @@ static void usage(FILE *f)
 		"  -n, --net tap=NAME[,mac=MAC]\n"
 		"                       a virtio-net device on tap NAME (opened, or created\n"
 		"                       for the run); repeat for more: eth0, eth1, ...\n"
+		"  -f, --fs TAG=DIR[,ro][,cache=none|auto|always]\n"
+		"                       share host directory DIR as virtio-fs; the guest\n"
+		"                       mounts it with mount -t virtiofs TAG /mnt; ro is\n"
+		"                       enforced on the host; cache=none shows host changes\n"
+		"                       at once (default auto: 1 s); repeat for more\n"
 		"      --boot-timer     report on stderr when the guest writes %d to port 0x%x\n"
 		"                       (its init started), in ms since vmm started\n"
 		"      --exit-stats     print VM exits by reason and the busiest I/O ports\n"
@@ -58,19 +63,13 @@ static void usage(FILE *f)
 int cmd_boot(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"kernel", required_argument, NULL, 'k'},
-		{"initrd", required_argument, NULL, 'i'},
-		{"cmdline", required_argument, NULL, 'c'},
-		{"cpus", required_argument, NULL, 'p'},
-		{"mem", required_argument, NULL, 'm'},
-		{"hugepages", no_argument, NULL, 'H'},
-		{"disk", required_argument, NULL, 'd'},
-		{"vsock", required_argument, NULL, 's'},
-		{"net", required_argument, NULL, 'n'},
-		{"boot-timer", no_argument, NULL, 'T'},
-		{"exit-stats", no_argument, NULL, 'X'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+		{"kernel", required_argument, NULL, 'k'},  {"initrd", required_argument, NULL, 'i'},
+		{"cmdline", required_argument, NULL, 'c'}, {"cpus", required_argument, NULL, 'p'},
+		{"mem", required_argument, NULL, 'm'},	   {"hugepages", no_argument, NULL, 'H'},
+		{"disk", required_argument, NULL, 'd'},	   {"vsock", required_argument, NULL, 's'},
+		{"net", required_argument, NULL, 'n'},	   {"fs", required_argument, NULL, 'f'},
+		{"boot-timer", no_argument, NULL, 'T'},	   {"exit-stats", no_argument, NULL, 'X'},
+		{"help", no_argument, NULL, 'h'},	   {0},
 	};
 	const char *kernel = NULL, *initrd = NULL, *cmdline = DEFAULT_CMDLINE;
 	uint64_t mem_size = DEFAULT_MEM;
@@ -86,8 +85,10 @@ int cmd_boot(int argc, char **argv)
 	static struct vsock vsock;
 	static struct net nets[VM_VIRTIO_SLOTS];
 	int nnets = 0;
+	static struct fs fss[FS_MAX];
+	int nfs = 0;
 	char why[256];
-	while ((c = getopt_long(argc, argv, "k:i:c:p:m:d:s:n:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:i:c:p:m:d:s:n:f:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			kernel = optarg;
@@ -159,6 +160,17 @@ int cmd_boot(int argc, char **argv)
 			}
 			nnets++;
 			break;
+		case 'f':
+			if (nfs == FS_MAX) {
+				fprintf(stderr, "vmm boot: --fs: at most %d\n", FS_MAX);
+				return 2;
+			}
+			if (fs_parse_spec(optarg, &fss[nfs], why, sizeof(why))) {
+				fprintf(stderr, "vmm boot: --fs: %s\n", why);
+				return 2;
+			}
+			nfs++;
+			break;
 		case 'X':
 			cfg.exit_stats = true;
 			break;
@@ -194,9 +206,13 @@ int cmd_boot(int argc, char **argv)
 			return 1;
 	cfg.nets = nets;
 	cfg.nnets = nnets;
-	int nslots = ndisks + (cfg.vsock ? 1 : 0) + nnets;
-	if (nslots > VM_VIRTIO_SLOTS) {
-		fprintf(stderr, "vmm boot: at most %d virtio devices (disks, vsock and nets)\n",
+	for (int i = 0; i < nfs; i++)
+		if (fs_open(&fss[i], nfs, 0, 0))
+			return 1;
+	cfg.fs = fss;
+	cfg.nfs = nfs;
+	if (ndisks + (cfg.vsock ? 1 : 0) + nnets + nfs > VM_VIRTIO_SLOTS) {
+		fprintf(stderr, "vmm boot: at most %d virtio devices (disks, vsock, nets, fs)\n",
 			VM_VIRTIO_SLOTS);
 		return 2;
 	}
@@ -211,5 +227,7 @@ int cmd_boot(int argc, char **argv)
 		disk_close(&disks[i]);
 	for (int i = 0; i < nnets; i++)
 		net_close(&nets[i]);
+	for (int i = 0; i < nfs; i++)
+		fs_close(&fss[i]);
 	return status;
 }

@@ -47,9 +47,9 @@ static int map_file(const char *what, const char *path, struct mapped *m)
 int launch_run(struct launch *l)
 {
 	struct vm_config *cfg = &l->cfg;
-	int nslots = cfg->ndisks + (cfg->vsock ? 1 : 0) + cfg->nnets;
+	int nslots = cfg->ndisks + (cfg->vsock ? 1 : 0) + cfg->nnets + cfg->nfs;
 	if (nslots > VM_VIRTIO_SLOTS) {
-		fprintf(stderr, "vmm: at most %d virtio devices (disks, vsock and nets)\n",
+		fprintf(stderr, "vmm: at most %d virtio devices (disks, vsock, nets, fs)\n",
 			VM_VIRTIO_SLOTS);
 		return 1;
 	}

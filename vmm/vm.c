@@ -166,6 +166,19 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct guestmem *mem, 
 		if (err)
 			goto fail;
 	}
+	for (int i = 0; i < cfg->nfs; i++) {
+		int slot = cfg->ndisks + (cfg->vsock ? 1 : 0) + cfg->nnets + i;
+		uint64_t base = VM_VIRTIO_BASE + (uint64_t)slot * 0x1000;
+		err = bus_register(&vm->mmio, base, VIRTIO_MMIO_SIZE, &virtio_bus,
+				   &cfg->fs[i].dev.transport);
+		if (!err)
+			err = fs_attach(&cfg->fs[i], &vm->kvm, &vm->mem, &vm->loop, base,
+					vm_virtio_irq(slot), why, whylen);
+		else
+			snprintf(why, whylen, "device registration: %s", strerror(-err));
+		if (err)
+			goto fail;
+	}
 	vm->t.created = vm_clock_ns();
 	return 0;
 fail:
@@ -435,6 +448,8 @@ int vm_run(struct vm *vm, const struct boot_entry *entry)
 		vsock_start(vm->cfg.vsock);
 	for (int i = 0; i < vm->cfg.nnets; i++)
 		net_start(&vm->cfg.nets[i]);
+	for (int i = 0; i < vm->cfg.nfs; i++)
+		fs_start(&vm->cfg.fs[i]);
 	start_vcpus(vm, entry);
 	vm->halt_op.complete = halt_tick;
 	evloop_timeout(&vm->loop, &vm->halt_op, &vm->halt_ts, HALT_TICK_MS);
@@ -449,6 +464,8 @@ int vm_run(struct vm *vm, const struct boot_entry *entry)
 	 * will no longer deliver: release it, or the join never returns. */
 	for (int i = 0; i < vm->cfg.ndisks; i++)
 		disk_stop(&vm->cfg.disks[i]);
+	for (int i = 0; i < vm->cfg.nfs; i++)
+		fs_stop(&vm->cfg.fs[i]);
 	for (int i = 0; i < vm->cfg.ncpus; i++)
 		if (vm->vcpu[i].started)
 			pthread_join(vm->vcpu[i].thread, NULL);

@@ -24,6 +24,7 @@
 #include "disk.h"
 #include "evloop.h"
 #include "exitstats.h"
+#include "fs.h"
 #include "guestmem.h"
 #include "i8042.h"
 #include "kvm.h"
@@ -68,6 +69,8 @@ struct vm_config {
 	struct vsock *vsock; /* listening; in the slot after the disks; or NULL */
 	struct net *nets;    /* taps open; in the slots after the vsock */
 	int nnets;
+	struct fs *fs; /* --fs shares (opened), in the slots after the nets */
+	int nfs;
 	/* SIGTERM/SIGINT/SIGHUP go here (loop thread) instead of stopping
 	 * the guest, when set: `vmm run` passes them to the container. */
 	void (*on_signal)(void *opaque, int signo);

@@ -115,6 +115,17 @@ expect 2 "--net: '01:00:5e:00:00:01' is not a unicast MAC address" \
 	"$vmm" boot --kernel "$kernel" --net tap=t,mac=01:00:5e:00:00:01
 expect 2 "--net: '52:54:00:12:34' is not a unicast MAC address" \
 	"$vmm" boot --kernel "$kernel" --net tap=t,mac=52:54:00:12:34
+# --fs: every bad spec is a usage error, a missing directory a startup one.
+expect 2 "--fs: '$tmp' is not TAG=HOSTDIR" "$vmm" boot --kernel "$kernel" --fs "$tmp"
+expect 2 "--fs: tag 't': no HOSTDIR" "$vmm" boot --kernel "$kernel" --fs "t="
+expect 2 "--fs: tag 't': unknown option 'cache=some'" \
+	"$vmm" boot --kernel "$kernel" --fs "t=$tmp,cache=some"
+expect 2 "--fs: tag '$(printf 'x%.0s' $(seq 37))' is longer than 36 bytes" \
+	"$vmm" boot --kernel "$kernel" --fs "$(printf 'x%.0s' $(seq 37))=$tmp"
+expect 1 "^vmm: fs t: $tmp/nothere: No such file or directory$" \
+	"$vmm" boot --kernel "$kernel" --fs "t=$tmp/nothere,ro"
+expect 1 "^vmm: fs t: $tmp/plain: Not a directory$" \
+	"$vmm" boot --kernel "$kernel" --fs "t=$tmp/plain"
 
 echo "$((n - fails)) passed, $fails failed"
 [ "$fails" = 0 ]
