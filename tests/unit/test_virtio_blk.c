@@ -323,7 +323,7 @@ END_TEST
 struct backend_thread {
 	pthread_t t;
 	bool stop;
-	atomic_bool done;
+	atomic_bool done; /* the call that releases the reset is about to be made */
 };
 
 static bool reset_waiting(void)
@@ -340,6 +340,9 @@ static void *backend_main(void *arg)
 	while (!reset_waiting())
 		usleep(1000);
 	usleep(20000); /* a reset that did not wait would be back by now */
+	/* Said before the call that releases the reset, not after: the reset
+	 * may return (and the test look) as soon as that call signals it. */
+	atomic_store(&bt->done, true);
 	if (bt->stop) {
 		virtio_blk_stop(&b);
 	} else {
@@ -347,7 +350,6 @@ static void *backend_main(void *arg)
 		op.pending = false;
 		virtio_blk_complete(&b, op.slot, (int)op.iov[0].iov_len);
 	}
-	atomic_store(&bt->done, true);
 	return NULL;
 }
 
