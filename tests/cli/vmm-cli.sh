@@ -127,5 +127,22 @@ expect 1 "^vmm: fs t: $tmp/nothere: No such file or directory$" \
 expect 1 "^vmm: fs t: $tmp/plain: Not a directory$" \
 	"$vmm" boot --kernel "$kernel" --fs "t=$tmp/plain"
 
+# vmm run / load / exec: bad input before any VM, in a store and run
+# directory of our own.
+export VMM_STORE=$tmp/store VMM_RUN_DIR=$tmp/run
+expect 2 "vmm run: no image given" "$vmm" run
+expect 2 "--ulimit: 'nofile=x' is not NAME=SOFT\[:HARD\]" "$vmm" run --ulimit nofile=x busybox
+expect 2 "--ulimit: 'nofile=9:1' is not NAME=SOFT" "$vmm" run --ulimit nofile=9:1 busybox
+expect 2 "--name: 'a/b' is not 1 to 64 of" "$vmm" run --name a/b busybox
+expect 2 "-d does not go with -i or -t" "$vmm" run -d -t busybox
+expect 2 "--workdir: 'rel' is not absolute" "$vmm" run -w rel busybox
+expect 125 "^vmm run: no image 'nosuch:1' here" "$vmm" run nosuch:1 true
+expect 125 "^vmm run: $tmp/nothere: No such file or directory$" "$vmm" run "$tmp/nothere" true
+expect 1 "^vmm load: $tmp/plain: Unrecognized archive format$" "$vmm" load "$tmp/plain"
+expect 1 "^vmm rmi: no image 'nosuch' here$" "$vmm" rmi nosuch
+expect 125 "^vmm exec: no container named nosuch" "$vmm" exec nosuch true
+expect 1 "^vmm stop: no container named nosuch" "$vmm" stop nosuch
+expect 0 "^NAME +IMAGE +STATUS +COMMAND$" "$vmm" ps
+
 echo "$((n - fails)) passed, $fails failed"
 [ "$fails" = 0 ]
