@@ -61,7 +61,9 @@ int cmd_exec(int argc, char **argv)
 	};
 	bool interactive = false, tty = false;
 	const char *cwd = NULL, *user = NULL;
-	json_t *extra = json_array();
+	/* -e entries: pointers into argv, so an early exit frees nothing. */
+	static const char *extra[4096];
+	int nextra = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, "+ite:w:u:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -76,7 +78,11 @@ int cmd_exec(int argc, char **argv)
 				fprintf(stderr, "vmm exec: --env: '%s' is not KEY=VALUE\n", optarg);
 				return 2;
 			}
-			json_array_append_new(extra, json_string(optarg));
+			if (nextra == (int)(sizeof(extra) / sizeof(extra[0]))) {
+				fprintf(stderr, "vmm exec: --env: too many\n");
+				return 2;
+			}
+			extra[nextra++] = optarg;
 			break;
 		case 'w':
 			if (optarg[0] != '/') {
@@ -103,6 +109,18 @@ int cmd_exec(int argc, char **argv)
 		return 2;
 	}
 	const char *name = argv[optind++];
+	long uid = 0, gid = 0;
+	if (user) {
+		char u[64], *colon;
+		snprintf(u, sizeof(u), "%s", user);
+		if ((colon = strchr(u, ':')))
+			*colon = '\0';
+		if (parse_int_range(u, 0, UINT32_MAX - 1, &uid) ||
+		    (colon && parse_int_range(colon + 1, 0, UINT32_MAX - 1, &gid))) {
+			fprintf(stderr, "vmm exec: --user: not UID or UID:GID (numbers)\n");
+			return 2;
+		}
+	}
 	struct ct_state st;
 	char err[512];
 	if (state_load(name, &st, err, sizeof(err))) {
@@ -118,24 +136,13 @@ int cmd_exec(int argc, char **argv)
 	json_t *env = json_deep_copy(json_object_get(st.json, "env"));
 	if (!json_is_array(env))
 		env = json_array();
-	for (size_t i = 0; i < json_array_size(extra); i++)
-		set_env(env, json_string_value(json_array_get(extra, i)));
+	for (int i = 0; i < nextra; i++)
+		set_env(env, extra[i]);
 	if (tty)
 		set_env(env, "TERM=xterm");
-	long uid = json_integer_value(json_object_get(st.json, "uid"));
-	long gid = json_integer_value(json_object_get(st.json, "gid"));
-	if (user) {
-		char u[64], *colon;
-		snprintf(u, sizeof(u), "%s", user);
-		if ((colon = strchr(u, ':')))
-			*colon = '\0';
-		if (parse_int_range(u, 0, UINT32_MAX - 1, &uid) ||
-		    (colon && parse_int_range(colon + 1, 0, UINT32_MAX - 1, &gid))) {
-			fprintf(stderr, "vmm exec: --user: not UID or UID:GID (numbers)\n");
-			return 2;
-		}
-		if (!colon)
-			gid = 0;
+	if (!user) {
+		uid = json_integer_value(json_object_get(st.json, "uid"));
+		gid = json_integer_value(json_object_get(st.json, "gid"));
 	}
 	json_t *args = json_array();
 	for (int i = optind; i < argc; i++)
@@ -151,7 +158,6 @@ int cmd_exec(int argc, char **argv)
 		name, "exec_id", exec_id, "process", "args", args, "env", env, "cwd",
 		cwd ? cwd : json_string_value(json_object_get(st.json, "cwd")) ?: "/", "uid",
 		(json_int_t)uid, "gid", (json_int_t)gid, "terminal", tty);
-	json_decref(extra);
 
 	char sock[PATH_MAX];
 	snprintf(sock, sizeof(sock), "%s/vsock", st.dir);
