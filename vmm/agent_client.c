@@ -8,16 +8,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "files.h"
 #include "proto.h"
-
-static int unix_addr(const char *path, struct sockaddr_un *a)
-{
-	*a = (struct sockaddr_un){.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof(a->sun_path))
-		return -1;
-	strcpy(a->sun_path, path);
-	return 0;
-}
 
 int agent_listen(struct agent_client *a, const char *vsock_path, char *err, size_t errlen)
 {

@@ -7,7 +7,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <linux/openat2.h>
 #include <nettle/sha2.h>
 #include <stdio.h>
@@ -18,43 +17,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "files.h"
 #include "rootfs.h"
 
 #define WH_PREFIX ".wh."
 #define WH_OPAQUE ".wh..wh..opq"
 
 /* ---- small file helpers ---- */
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st, (void)f;
-	return (flag == FTW_DP ? rmdir(path) : unlink(path)) && errno != ENOENT ? -1 : 0;
-}
-
-/* rm -rf path (never following symlinks). */
-static int rm_rf(const char *path)
-{
-	struct stat st;
-	if (lstat(path, &st))
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISDIR(st.st_mode))
-		return unlink(path);
-	return nftw(path, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
-}
-
-static int mkdir_p(const char *path)
-{
-	char p[PATH_MAX + 64];
-	snprintf(p, sizeof(p), "%s", path);
-	for (char *s = p + 1; *s; s++)
-		if (*s == '/') {
-			*s = '\0';
-			if (mkdir(p, 0755) && errno != EEXIST)
-				return -1;
-			*s = '/';
-		}
-	return mkdir(p, 0755) && errno != EEXIST ? -1 : 0;
-}
 
 static json_t *read_json(const char *path, char *err, size_t errlen)
 {
@@ -499,7 +468,7 @@ static int load_oci(struct image_store *s, const char *dir, const char *tag, cha
 {
 	char p[PATH_MAX + 64];
 	snprintf(p, sizeof(p), "%s/index.json", dir);
-	json_t *index = read_json(p, err, errlen), *manifest = NULL, *config = NULL;
+	json_t *index = read_json(p, err, errlen), *manifest = NULL;
 	if (!index)
 		return -1;
 	int rc = -1;
@@ -534,7 +503,6 @@ out:
 	for (size_t i = 0; layers && layers[i]; i++)
 		free(layers[i]);
 	free(layers);
-	json_decref(config);
 	json_decref(manifest);
 	json_decref(index);
 	return rc;

@@ -3,7 +3,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "files.h"
 #include "proto.h"
 
 static void base(char *out, size_t len)
@@ -42,15 +42,9 @@ int state_dir(const char *id, char *dir, size_t len, char *err, size_t errlen)
 	return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st, (void)f;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
 void state_remove(const char *dir)
 {
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	rm_rf(dir);
 }
 
 int state_claim(const char *id, char *dir, size_t len, char *err, size_t errlen)

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "files.h"
+
 /* Longest PATH: PATH_4294967295 must fit a sockaddr_un. */
 #define PATH_MAX_LEN (sizeof(((struct sockaddr_un *)0)->sun_path) - 12)
 
@@ -36,16 +38,10 @@ int vsock_parse_spec(char *spec, struct vsock *vs, char *why, size_t whylen)
 	return 0;
 }
 
-static struct sockaddr_un unix_addr(const char *path)
-{
-	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
-	return a;
-}
-
 int vsock_open(struct vsock *vs)
 {
-	struct sockaddr_un a = unix_addr(vs->path);
+	struct sockaddr_un a;
+	unix_addr(vs->path, &a); /* fits: vsock_parse_spec checked its length */
 	struct stat st;
 	if (lstat(vs->path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
@@ -257,7 +253,7 @@ static int be_connect(struct vsock_backend *b, struct vsock_conn *c)
 	c->host = s;
 	char path[sizeof(s->addr.sun_path)];
 	snprintf(path, sizeof(path), "%s_%" PRIu32, vs->path, c->local_port);
-	s->addr = unix_addr(path);
+	unix_addr(path, &s->addr); /* fits: PATH_MAX_LEN leaves room for _PORT */
 	s->connect_op.complete = connect_done;
 	s->inflight++;
 	evloop_connect(vs->loop, &s->connect_op, s->fd, (struct sockaddr *)&s->addr,
