@@ -346,6 +346,14 @@ bool proto_valid_id(const char *id)
 	return strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == n;
 }
 
+bool proto_valid_tag(const char *tag)
+{
+	size_t n = strlen(tag);
+	return n > 0 && n <= 36 &&
+	       strspn(tag, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") ==
+		       n;
+}
+
 int proto_create_parse(const json_t *j, struct proto_create *c, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof(*c));
@@ -364,9 +372,14 @@ int proto_create_parse(const json_t *j, struct proto_create *c, char *err, size_
 	    bool_field(rootfs, "readonly", "rootfs.readonly", &c->rootfs_readonly, err, errlen) ||
 	    bool_field(rootfs, "overlay", "rootfs.overlay", &c->rootfs_overlay, err, errlen))
 		return json_is_object(rootfs) ? -1 : bad(err, errlen, "rootfs", "an object");
-	if (!c->rootfs_source || strncmp(c->rootfs_source, "/dev/", 5) ||
-	    strstr(c->rootfs_source, ".."))
+	if (!c->rootfs_source)
+		return bad(err, errlen, "rootfs.source", "a string");
+	if (!strcmp(c->rootfs_fstype, "virtiofs")) {
+		if (!proto_valid_tag(c->rootfs_source))
+			return bad(err, errlen, "rootfs.source", "a virtio-fs tag");
+	} else if (strncmp(c->rootfs_source, "/dev/", 5) || strstr(c->rootfs_source, "..")) {
 		return bad(err, errlen, "rootfs.source", "a device under /dev");
+	}
 	return proto_process_parse(json_object_get(j, "process"), &c->process, err, errlen);
 }
 

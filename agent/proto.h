@@ -22,6 +22,8 @@
  * the agent answers each with {"type":"response","id":N,"ok":true, ...}
  * or {"type":"response","id":N,"ok":false,"error":"..."}. Requests:
  *   create   {"container","rootfs":{"source","fstype","readonly","overlay"},
+ *             (source: a block device under /dev, or a virtio-fs tag when
+ *             fstype is "virtiofs")
  *             "hostname","process":PROCESS}
  *   start    {"container"}  an exec failure's error carries "exit_code"
  *            (127: not found, 126: not runnable), as a shell's would
@@ -90,7 +92,7 @@ struct proto_process {
 
 struct proto_create {
 	const char *container;
-	const char *rootfs_source; /* a block device in the guest */
+	const char *rootfs_source; /* a block device, or a virtio-fs tag */
 	const char *rootfs_fstype;
 	bool rootfs_readonly; /* the container's root is read-only */
 	bool rootfs_overlay;  /* the device is shared read-only: a tmpfs upper */
@@ -121,6 +123,9 @@ json_t *proto_create_json(const struct proto_create *c);
 /* Responses. */
 json_t *proto_ok(json_int_t id);
 json_t *proto_error(json_int_t id, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A virtio-fs tag: 1 to 36 of [A-Za-z0-9_.-]. */
+bool proto_valid_tag(const char *tag);
 
 /* A container or exec id: 1 to 64 of [A-Za-z0-9_.-], not "." or "..". */
 bool proto_valid_id(const char *id);

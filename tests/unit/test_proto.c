@@ -198,6 +198,16 @@ START_TEST(create_round_trip_and_errors)
 	json_object_set_new(json_object_get(j, "rootfs"), "source", json_string("/etc/passwd"));
 	ck_assert_int_eq(proto_create_parse(j, &d, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "rootfs.source"));
+	json_t *rootfs = json_object_get(j, "rootfs");
+	json_object_set_new(rootfs, "fstype", json_string("virtiofs"));
+	ck_assert_int_eq(proto_create_parse(j, &d, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "virtio-fs tag"));
+	json_object_set_new(rootfs, "source", json_string("rootfs"));
+	ck_assert_int_eq(proto_create_parse(j, &d, err, sizeof(err)), 0);
+	ck_assert_str_eq(d.rootfs_source, "rootfs");
+	proto_process_free(&d.process);
+	json_object_set_new(rootfs, "source", json_string("/dev/vda"));
+	ck_assert_int_eq(proto_create_parse(j, &d, err, sizeof(err)), -1);
 	json_object_del(j, "rootfs");
 	ck_assert_int_eq(proto_create_parse(j, &d, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "rootfs"));
