@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/virtio_mmio.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +166,11 @@ static void *worker(void *arg)
 {
 	struct fs_worker *w = arg;
 	struct fs *fs = w->fs;
+	/* Signals are the event loop's (a signalfd): one delivered here
+	 * would take its default action on the whole VMM. */
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, NULL);
 	for (;;) {
 		pthread_mutex_lock(&fs->qlock);
 		while (!fs->qlen && !fs->quit)

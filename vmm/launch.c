@@ -118,10 +118,7 @@ int launch_run(struct launch *l)
 		/* Threads the hook starts must not take the stop signals the
 		 * loop reads from its signalfd. */
 		sigset_t stop;
-		sigemptyset(&stop);
-		sigaddset(&stop, SIGTERM);
-		sigaddset(&stop, SIGINT);
-		sigaddset(&stop, SIGHUP);
+		vm_signals(cfg, &stop);
 		pthread_sigmask(SIG_BLOCK, &stop, NULL);
 		if (!l->before_run || l->before_run(&vm, l->opaque) == 0)
 			status = vm_run(&vm, &entry);

@@ -11,7 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define VCPU_KICK_SIGNAL SIGUSR1
+/* A real-time signal, so every classic one (SIGUSR1 too) stays free to be
+ * passed on to the container. */
+#define VCPU_KICK_SIGNAL SIGRTMIN
 
 /* The BIOS data area's warm-boot flag (physical 0x472). Linux writes
  * 0x1234 there before a reset when reboot_mode is "warm", else 0. The
@@ -280,6 +282,12 @@ static void *vcpu_thread(void *arg)
 {
 	struct vcpu *c = arg;
 	struct vm *vm = c->vm;
+	/* Only the kick interrupts KVM_RUN; every other signal is the loop
+	 * thread's (its signalfd) and must not land here. */
+	sigset_t only_kick;
+	sigfillset(&only_kick);
+	sigdelset(&only_kick, VCPU_KICK_SIGNAL);
+	pthread_sigmask(SIG_SETMASK, &only_kick, NULL);
 	if (c->id == 0)
 		vm->t.first_run = vm_clock_ns();
 	while (!atomic_load(&vm->stopping)) {
@@ -421,15 +429,24 @@ static void print_exit_stats(struct vm *vm)
 	exit_stats_free(&all);
 }
 
+void vm_signals(const struct vm_config *cfg, sigset_t *set)
+{
+	if (cfg->on_signal && cfg->signals) {
+		*set = *cfg->signals;
+		return;
+	}
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+}
+
 int vm_run(struct vm *vm, const struct boot_entry *entry)
 {
 	struct sigaction sa = {.sa_handler = kick_handler}; /* no SA_RESTART */
 	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
 	sigset_t stop_sigs;
-	sigemptyset(&stop_sigs);
-	sigaddset(&stop_sigs, SIGTERM);
-	sigaddset(&stop_sigs, SIGINT);
-	sigaddset(&stop_sigs, SIGHUP);
+	vm_signals(&vm->cfg, &stop_sigs);
 	pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
 	vm->signal_fd = signalfd(-1, &stop_sigs, SFD_CLOEXEC);
 	if (vm->signal_fd < 0) {

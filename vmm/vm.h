@@ -71,10 +71,12 @@ struct vm_config {
 	int nnets;
 	struct fs *fs; /* --fs shares (opened), in the slots after the nets */
 	int nfs;
-	/* SIGTERM/SIGINT/SIGHUP go here (loop thread) instead of stopping
-	 * the guest, when set: `vmm run` passes them to the container. */
+	/* SIGTERM/SIGINT/SIGHUP (or the set in signals, when given) go here
+	 * (loop thread) instead of stopping the guest, when set: `vmm run`
+	 * and vmm-runtime pass them to the container. */
 	void (*on_signal)(void *opaque, int signo);
 	void *signal_opaque;
+	const sigset_t *signals;
 	uint64_t start_ns;  /* CLOCK_MONOTONIC when the VMM started */
 	uint64_t loaded_ns; /* ... when the kernel was in guest RAM */
 };
@@ -106,6 +108,11 @@ struct vm {
 	int exit_status; /* set once, by the first vm_stop */
 	pthread_mutex_t stop_lock;
 };
+
+/* The signals the loop thread reads from its signalfd: SIGTERM, SIGINT
+ * and SIGHUP, or cfg->signals with an on_signal hook. Every thread but
+ * the loop's must keep them blocked. */
+void vm_signals(const struct vm_config *cfg, sigset_t *set);
 
 /* Creates the KVM VM over mem (guest RAM, already loaded with the kernel;
  * the VM takes it over and *mem is cleared, even on failure) and the
