@@ -15,6 +15,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* The kernel command line a VM with the agent boots with (before the
+ * devices). random.trust_cpu=on: the guest's CRNG is ready at boot (from
+ * RDRAND) rather than after seconds of jitter entropy gathering, which
+ * anything reading /dev/urandom early (jansson in the agent does) would
+ * wait for. */
+#define AGENT_CMDLINE "console=ttyS0 reboot=k,panic_w panic=-1 quiet random.trust_cpu=on"
+
 struct agent_client {
 	char vsock_path[108]; /* the VM's --vsock PATH */
 	char listen_path[128];

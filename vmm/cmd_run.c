@@ -41,10 +41,6 @@
 #include "session.h"
 #include "state.h"
 
-/* random.trust_cpu=on: the guest's CRNG is ready at boot (from RDRAND)
- * rather than after seconds of jitter entropy gathering, which anything
- * reading /dev/urandom early (jansson in the agent does) would wait for. */
-#define RUN_CMDLINE    "console=ttyS0 reboot=k,panic_w panic=-1 quiet random.trust_cpu=on"
 #define DEFAULT_PATH   "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define EXIT_RUN_ERROR 125 /* as docker run: the run itself failed */
 
@@ -589,7 +585,7 @@ int cmd_run(int argc, char **argv)
 	struct launch l = {
 		.kernel = kernel,
 		.initrd = initrd,
-		.cmdline = RUN_CMDLINE,
+		.cmdline = AGENT_CMDLINE,
 		.mem_size = mem,
 		.cfg = {.ncpus = (int)ncpus,
 			.console_in = -1,
@@ -605,7 +601,7 @@ int cmd_run(int argc, char **argv)
 		.opaque = &r,
 	};
 	static char cmdline[256];
-	snprintf(cmdline, sizeof(cmdline), "%s%s%s", RUN_CMDLINE,
+	snprintf(cmdline, sizeof(cmdline), "%s%s%s", AGENT_CMDLINE,
 		 boot_timer ? " vmm_boot_timer=1" : "", debug ? " vmm_agent_debug=1" : "");
 	l.cmdline = cmdline;
 	/* -t on a terminal: ours goes raw for the run (the container's pty

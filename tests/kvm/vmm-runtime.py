@@ -1,0 +1,335 @@
+#!/usr/bin/env python3
+"""vmm-runtime as containerd, conmon and runtime-tools call it: create,
+start, state, kill, delete, exec, the pid file, stdio, the console socket,
+hooks and the error log, each container in a real microVM.
+
+usage: vmm-runtime.py BUILD_DIR   (needs /dev/kvm: run through scripts/with-kvm)
+
+This script is the pid-file processes' subreaper, as containerd's shim and
+conmon are, so it sees their exit status: the container's.
+"""
+import ctypes
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+# Same rule as require-kvm.sh: a /dev/kvm without vmx/svm (PVM) hangs guests.
+with open("/proc/cpuinfo") as f:
+    flags = f.read().split()
+if not os.path.exists("/dev/kvm") or not ("vmx" in flags or "svm" in flags):
+    print("SKIP: no usable /dev/kvm: run through scripts/with-kvm")
+    sys.exit(77)
+
+build = os.path.abspath(sys.argv[1])
+rt_bin = os.path.join(build, "vmm-runtime")
+rootfs_src = os.path.join(build, "busybox-rootfs")
+work = tempfile.mkdtemp(prefix="vmm-runtime-test.")
+root = os.path.join(work, "state")
+log = os.path.join(work, "log.json")
+failures = 0
+
+PR_SET_CHILD_SUBREAPER = 36
+ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def check(ok, what, detail=""):
+    global failures
+    if ok:
+        print("PASS:", what, flush=True)
+    else:
+        failures += 1
+        print("FAIL:", what, detail, flush=True)
+
+
+def rt(*args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120):
+    return subprocess.run([rt_bin, "--root", root, "--log", log, "--log-format", "json", *args],
+                          stdin=stdin, stdout=stdout, stderr=stderr, timeout=timeout)
+
+
+def bundle(name, args, **kw):
+    """A bundle with its own copy of the busybox rootfs and a config.json
+    from `vmm-runtime spec`, changed as kw says."""
+    b = os.path.join(work, name)
+    os.makedirs(b)
+    shutil.copytree(rootfs_src, os.path.join(b, "rootfs"), symlinks=True)
+    r = rt("spec", "--bundle", b)
+    assert r.returncode == 0, r.stderr
+    with open(os.path.join(b, "config.json")) as f:
+        cfg = json.load(f)
+    cfg["process"]["args"] = args
+    cfg["process"]["terminal"] = kw.get("terminal", False)
+    cfg["root"]["readonly"] = kw.get("readonly", False)
+    for k in ("hostname", "hooks"):
+        if k in kw:
+            cfg[k] = kw[k]
+    if "env" in kw:
+        cfg["process"]["env"] += kw["env"]
+    if "cwd" in kw:
+        cfg["process"]["cwd"] = kw["cwd"]
+    if "user" in kw:
+        cfg["process"]["user"] = kw["user"]
+    with open(os.path.join(b, "config.json"), "w") as f:
+        json.dump(cfg, f)
+    return b
+
+
+def state(cid):
+    r = rt("state", cid)
+    return json.loads(r.stdout) if r.returncode == 0 else None
+
+
+def reap(pid, timeout=120):
+    """The pid-file process's exit status, as its subreaper sees it."""
+    end = time.time() + timeout
+    while time.time() < end:
+        p, status = os.waitpid(pid, os.WNOHANG)
+        if p == pid:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.05)
+    return None
+
+
+def create(cid, b, stdin=subprocess.DEVNULL, console=None):
+    """create as containerd does it: our fds are the container's stdio."""
+    out = open(os.path.join(work, cid + ".out"), "wb")
+    err = open(os.path.join(work, cid + ".err"), "wb")
+    pidfile = os.path.join(work, cid + ".pid")
+    args = ["create", "--bundle", b, "--pid-file", pidfile]
+    if console:
+        args += ["--console-socket", console]
+    r = rt(*args, cid, stdin=stdin, stdout=out, stderr=err)
+    out.close()
+    err.close()
+    pid = None
+    if r.returncode == 0:
+        with open(pidfile) as f:
+            text = f.read()
+        check(text.isdigit(), f"{cid}: the pid file holds digits only", repr(text))
+        pid = int(text)
+    else:
+        print(open(os.path.join(work, cid + ".err")).read(), file=sys.stderr)
+    return r.returncode, pid
+
+
+def output(cid, which="out"):
+    with open(os.path.join(work, f"{cid}.{which}"), "rb") as f:
+        return f.read()
+
+
+def wait_stopped(cid, timeout=60):
+    end = time.time() + timeout
+    while time.time() < end:
+        s = state(cid)
+        if s and s["status"] == "stopped":
+            return s
+        time.sleep(0.1)
+    return state(cid)
+
+
+def vmm_processes():
+    n = 0
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                with open(f"/proc/{p}/cmdline", "rb") as f:
+                    if f.read().split(b"\0")[0].endswith(b"vmm-runtime"):
+                        n += 1
+            except OSError:
+                pass
+    return n
+
+
+def last_error():
+    with open(log) as f:
+        lines = [json.loads(l) for l in f if l.strip()]
+    errs = [l for l in lines if l["level"] == "error"]
+    return errs[-1] if errs else None
+
+
+try:
+    # 1. The life of a container: created, running, stopped; stdio apart;
+    #    the exit status is the pid-file process's.
+    b = bundle("life", ["sh", "-c", "echo out; echo err >&2; sleep 1; exit 3"],
+               hostname="box", env=["GREETING=hi there"], cwd="/tmp",
+               user={"uid": 1000, "gid": 1001})
+    rc, pid = create("life", b)
+    s = state("life")
+    check(rc == 0 and s and s["status"] == "created" and s["pid"] == pid and
+          s["bundle"] == b and s["id"] == "life",
+          "create leaves a created container whose state pid is the pid file's", s)
+    r = rt("start", "life")
+    s = state("life")
+    check(r.returncode == 0 and s["status"] in ("running", "stopped"), "start runs it",
+          r.stderr)
+    status = reap(pid)
+    check(status == 3, "the pid-file process exits with the container's status (3)", status)
+    check(output("life") == b"out\n" and output("life", "err") == b"err\n",
+          "stdout and stderr arrive apart", (output("life"), output("life", "err")))
+    s = wait_stopped("life")
+    check(s["status"] == "stopped" and s["pid"] == 0, "state says stopped, pid 0", s)
+    r = rt("delete", "life")
+    check(r.returncode == 0 and not os.path.exists(os.path.join(root, "life")),
+          "delete removes its state", r.stderr)
+
+    # 2. What the process sees: hostname, env, cwd, uid/gid, pid 1.
+    b = bundle("inside", ["sh", "-c", 'echo "$(hostname) $GREETING $(pwd) $(id -u):$(id -g) $$"'],
+               hostname="box", env=["GREETING=hi"], cwd="/tmp", user={"uid": 1000, "gid": 1001})
+    rc, pid = create("inside", b)
+    rt("start", "inside")
+    status = reap(pid)
+    check(status == 0 and output("inside") == b"box hi /tmp 1000:1001 2\n",
+          "hostname, env, cwd and uid:gid as the config says", output("inside"))
+    rt("delete", "inside")
+
+    # 3. stdin from the caller, EOF included.
+    b = bundle("stdin", ["wc", "-l"])
+    with open(os.path.join(work, "two-lines"), "wb") as f:
+        f.write(b"a\nb\n")
+    with open(os.path.join(work, "two-lines"), "rb") as f:
+        rc, pid = create("stdin", b, stdin=f)
+    rt("start", "stdin")
+    status = reap(pid)
+    check(status == 0 and output("stdin").strip() == b"2", "stdin reaches the container",
+          output("stdin"))
+    rt("delete", "stdin")
+
+    # 4. kill by name and number; state notices by itself; errors as
+    #    containerd matches them.
+    b = bundle("sleeper", ["sleep", "1000"])
+    rc, pid = create("sleeper", b)
+    rt("start", "sleeper")
+    check(state("sleeper")["status"] == "running", "a started container is running")
+    r = rt("kill", "sleeper", "SIGTERM")
+    status = reap(pid)
+    check(r.returncode == 0 and status == 143, "kill SIGTERM: the pid-file process exits 143",
+          (r.stderr, status))
+    s = wait_stopped("sleeper")
+    check(s["status"] == "stopped", "state notices the end", s)
+    r = rt("kill", "sleeper", "15")
+    check(r.returncode != 0 and b"container not running" in r.stderr,
+          "kill of a stopped container: 'container not running'", r.stderr)
+    rt("delete", "sleeper")
+    r = rt("kill", "sleeper", "KILL")
+    e = last_error()
+    check(r.returncode != 0 and "does not exist" in e["msg"] and
+          time.strptime(e["time"][:19], "%Y-%m-%dT%H:%M:%S"),
+          "kill of a deleted container: 'does not exist' in a JSON log line with an RFC 3339 time",
+          e)
+
+    # 5. exec --process, detached with its own pid-file process, and in the
+    #    foreground.
+    b = bundle("execs", ["sleep", "1000"])
+    rc, pid = create("execs", b)
+    rt("start", "execs")
+    proc = {"args": ["sh", "-c", "echo exec $(hostname); exit 5"], "cwd": "/", "env": ["A=1"],
+            "user": {"uid": 0, "gid": 0}, "terminal": False}
+    with open(os.path.join(work, "process.json"), "w") as f:
+        json.dump(proc, f)
+    epid_file = os.path.join(work, "exec.pid")
+    with open(os.path.join(work, "exec.out"), "wb") as out:
+        r = rt("exec", "--process", os.path.join(work, "process.json"), "--detach",
+               "--pid-file", epid_file, "execs", stdout=out)
+    epid = int(open(epid_file).read()) if r.returncode == 0 else None
+    estatus = reap(epid) if epid else None
+    check(r.returncode == 0 and estatus == 5 and open(os.path.join(work, "exec.out")).read() ==
+          "exec vmm\n", "exec --detach: its pid-file process relays and exits with 5",
+          (r.stderr, estatus))
+    r = rt("exec", "execs", "sh", "-c", "echo foreground; exit 4")
+    check(r.returncode == 4 and r.stdout == b"foreground\n", "exec in the foreground",
+          (r.returncode, r.stdout, r.stderr))
+    r = rt("delete", "execs")
+    check(r.returncode != 0 and b"not stopped" in r.stderr,
+          "delete of a running container without --force is refused", r.stderr)
+    r = rt("delete", "--force", "execs")
+    status = reap(pid)
+    check(r.returncode == 0 and status is not None and
+          not os.path.exists(os.path.join(root, "execs")),
+          "delete --force ends the VM and removes the state", (r.stderr, status))
+
+    # 6. A terminal through --console-socket: the pty master arrives with
+    #    SCM_RIGHTS, and the process has a tty.
+    b = bundle("tty", ["sh", "-c", "tty; read line; echo got $line"], terminal=True)
+    sock_path = os.path.join(work, "console.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(sock_path)
+    srv.listen(1)
+    rc, pid = create("tty", b, console=sock_path)
+    conn, _ = srv.accept()
+    msg, fds, _, _ = socket.recv_fds(conn, 1024, 1)
+    check(rc == 0 and len(fds) == 1 and msg.startswith(b"/dev/pts/"),
+          "the console socket gets the pty master and its name", (rc, msg, fds))
+    rt("start", "tty")
+    master = fds[0] if fds else -1
+    os.write(master, b"hello\n")
+    seen = b""
+    end = time.time() + 60
+    while time.time() < end and b"got hello" not in seen:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    check(b"/dev/pts/" in seen and b"got hello" in seen,
+          "the process has a tty and reads what the master writes", seen)
+    status = reap(pid)
+    check(status == 0, "the terminal container exits 0", status)
+    rt("delete", "tty")
+
+    # 7. Hooks: prestart and createRuntime get the state on stdin during
+    #    create, poststart after start, poststop on delete; a failing
+    #    prestart hook fails create and leaves nothing.
+    hook = os.path.join(work, "hook.sh")
+    with open(hook, "w") as f:
+        f.write("#!/bin/sh\ncat > \"$1\"\n")
+    os.chmod(hook, 0o755)
+    hooks = {k: [{"path": hook, "args": ["hook.sh", os.path.join(work, k + ".state")]}]
+             for k in ("prestart", "createRuntime", "poststart", "poststop")}
+    b = bundle("hooks", ["true"], hooks=hooks)
+    rc, pid = create("hooks", b)
+    st = json.load(open(os.path.join(work, "prestart.state")))
+    check(rc == 0 and st["id"] == "hooks" and st["pid"] == pid and
+          os.path.exists(os.path.join(work, "createRuntime.state")),
+          "prestart and createRuntime run during create with the state", st)
+    rt("start", "hooks")
+    check(os.path.exists(os.path.join(work, "poststart.state")), "poststart runs on start")
+    reap(pid)
+    rt("delete", "hooks")
+    check(os.path.exists(os.path.join(work, "poststop.state")), "poststop runs on delete")
+    b = bundle("badhook", ["true"], hooks={"prestart": [{"path": "/bin/false"}]})
+    rc, pid = create("badhook", b)
+    check(rc != 0 and b"prestart hook" in output("badhook", "err") and
+          not os.path.exists(os.path.join(root, "badhook")),
+          "a failing prestart hook fails create and leaves no state", output("badhook", "err"))
+
+    # 8. Bad input: one clear error each, nothing made.
+    b = os.path.join(work, "nobundle")
+    os.makedirs(b)
+    r = rt("create", "--bundle", b, "bad1")
+    check(r.returncode != 0 and b"config.json: does not exist" in r.stderr and
+          not os.path.exists(os.path.join(root, "bad1")), "a missing config.json", r.stderr)
+    with open(os.path.join(b, "config.json"), "w") as f:
+        f.write('{"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"args": "sh"}}')
+    r = rt("create", "--bundle", b, "bad2")
+    check(r.returncode != 0 and b"process.args" in r.stderr, "process.args of the wrong type",
+          r.stderr)
+    r = rt("create", "--bundle", b, "../evil")
+    check(r.returncode != 0 and b"invalid container id" in r.stderr, "a container id with ..",
+          r.stderr)
+    time.sleep(0.5)
+    check(vmm_processes() == 0, "no vmm-runtime process is left")
+    check(not os.listdir(root), "no state is left", os.listdir(root))
+finally:
+    for cid in os.listdir(root) if os.path.isdir(root) else []:
+        rt("delete", "--force", cid)
+    shutil.rmtree(work, ignore_errors=True)
+
+print(f"vmm-runtime: {failures} failed")
+sys.exit(1 if failures else 0)
