@@ -197,7 +197,7 @@ int netcfg_apply(const struct proto_network *n, char *err, size_t errlen)
 		rc = apply_iface(fd, &n->ifaces[i], err, errlen);
 	for (int i = 0; rc == 0 && i < n->nroutes; i++) {
 		const struct proto_route *rt = &n->routes[i];
-		char who[96], dst[64], gw[INET6_ADDRSTRLEN] = "";
+		char who[192], dst[64], gw[INET6_ADDRSTRLEN] = "";
 		if (rt->dst.prefix == 0)
 			snprintf(dst, sizeof(dst), "default");
 		else
