@@ -1,6 +1,7 @@
 /*
  * vmm-agent: PID 1 of the guest. It mounts the basic file systems, brings
- * up loopback, marks the boot, then serves the host over vsock (see
+ * up loopback (other interfaces when the host asks: netcfg.h), marks the
+ * boot, then serves the host over vsock (see
  * proto.h): it connects to the host's port PROTO_AGENT_PORT to say it is
  * ready (that connection is a control connection) and listens on the same
  * port for more (stream and control connections). It reaps every orphan.
@@ -35,6 +36,7 @@
 
 #include "boot_timer.h"
 #include "container.h"
+#include "netcfg.h"
 #include "proto.h"
 
 #define MAX_CONNS 32
@@ -451,6 +453,20 @@ static json_t *do_list(const json_t *req, json_int_t id)
 	return r;
 }
 
+/* The guest's interfaces, addresses and routes (netcfg.h): before create,
+ * so the container starts with its network. */
+static json_t *do_network(const json_t *req, json_int_t id)
+{
+	char err[512];
+	struct proto_network n;
+	if (proto_network_parse(req, &n, err, sizeof(err)))
+		return proto_error(id, "network: %s", err);
+	trace("network: %d interfaces, %d routes", n.nifaces, n.nroutes);
+	if (netcfg_apply(&n, err, sizeof(err)))
+		return proto_error(id, "network: %s", err);
+	return proto_ok(id);
+}
+
 /* The wait answer, once the process has exited and its output is out. */
 static void answer_wait(struct proc *pr)
 {
@@ -506,6 +522,8 @@ static void handle_request(int i, json_t *req)
 		r = do_resize(req, id);
 	else if (!strcmp(type, "list"))
 		r = do_list(req, id);
+	else if (!strcmp(type, "network"))
+		r = do_network(req, id);
 	else if (!strcmp(type, "wait")) {
 		struct proc *pr = find_proc(req);
 		if (!pr) {

@@ -1,6 +1,7 @@
 /* proto: frames of JSON between the host and the agent. */
 #include "proto.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -439,4 +440,243 @@ json_t *proto_error(json_int_t id, const char *fmt, ...)
 	va_end(ap);
 	return json_pack("{s:s, s:I, s:b, s:s}", "type", "response", "id", id, "ok", 0, "error",
 			 msg);
+}
+
+/* ---- network ---- */
+
+int proto_parse_ip(const char *s, uint8_t out[16])
+{
+	memset(out, 0, 16);
+	if (inet_pton(AF_INET, s, out) == 1)
+		return AF_INET;
+	if (inet_pton(AF_INET6, s, out) == 1)
+		return AF_INET6;
+	return -1;
+}
+
+int proto_parse_cidr(const char *s, bool network, struct proto_cidr *out)
+{
+	char ip[INET6_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	if (!slash || (size_t)(slash - s) >= sizeof(ip))
+		return -1;
+	memcpy(ip, s, (size_t)(slash - s));
+	ip[slash - s] = '\0';
+	memset(out, 0, sizeof(*out));
+	if ((out->family = proto_parse_ip(ip, out->addr)) < 0)
+		return -1;
+	/* Digits only: strtoul would take signs, spaces and hex. */
+	const char *d = slash + 1;
+	size_t nd = strspn(d, "0123456789");
+	if (nd == 0 || nd > 3 || d[nd])
+		return -1;
+	unsigned prefix = (unsigned)atoi(d), bits = out->family == AF_INET ? 32 : 128;
+	if (prefix > bits)
+		return -1;
+	out->prefix = prefix;
+	if (network)
+		for (unsigned b = prefix; b < bits; b++)
+			if (out->addr[b / 8] & (0x80 >> (b % 8)))
+				return -1;
+	return 0;
+}
+
+int proto_parse_mac(const char *s, uint8_t mac[6])
+{
+	if (strlen(s) != 17)
+		return -1;
+	for (int i = 0; i < 6; i++) {
+		const char *h = s + 3 * i;
+		if (!strchr("0123456789abcdefABCDEF", h[0]) || !h[0] ||
+		    !strchr("0123456789abcdefABCDEF", h[1]) || !h[1] || (i < 5 && h[2] != ':'))
+			return -1;
+		mac[i] = (uint8_t)strtoul((char[3]){h[0], h[1], 0}, NULL, 16);
+	}
+	/* A station address: not multicast (nor broadcast), not all zero. */
+	if (mac[0] & 1 || !(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
+		return -1;
+	return 0;
+}
+
+bool proto_valid_ifname(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > 15 || !strcmp(name, ".") || !strcmp(name, ".."))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (name[i] == '/' || name[i] == ':' || (unsigned char)name[i] <= ' ' ||
+		    name[i] == 0x7f)
+			return false;
+	return true;
+}
+
+void proto_cidr_str(const struct proto_cidr *c, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+	inet_ntop(c->family, c->addr, ip, sizeof(ip));
+	snprintf(buf, len, "%s/%u", ip, c->prefix);
+}
+
+static const char ifname_want[] = "an interface name (1 to 15 bytes, no / : or spaces)";
+
+static int parse_iface(const json_t *j, int i, struct proto_iface *f, char *err, size_t errlen)
+{
+	char field[64];
+	const char *name = NULL, *mac = NULL;
+	snprintf(field, sizeof(field), "interfaces[%d]", i);
+	if (!json_is_object(j))
+		return bad(err, errlen, field, "an object");
+	snprintf(field, sizeof(field), "interfaces[%d].name", i);
+	if (string_field(j, "name", field, &name, err, errlen))
+		return -1;
+	if (!name || !proto_valid_ifname(name))
+		return bad(err, errlen, field, ifname_want);
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	snprintf(field, sizeof(field), "interfaces[%d].mac", i);
+	if (string_field(j, "mac", field, &mac, err, errlen))
+		return -1;
+	if (mac && proto_parse_mac(mac, f->mac))
+		return bad(err, errlen, field, "a unicast MAC address like 02:00:00:00:00:01");
+	f->has_mac = mac != NULL;
+	const json_t *mtu = json_object_get(j, "mtu");
+	snprintf(field, sizeof(field), "interfaces[%d].mtu", i);
+	/* 68: the least IPv4 takes (RFC 791); the kernel's own floor. */
+	if (mtu && (!json_is_integer(mtu) || json_integer_value(mtu) < 68 ||
+		    json_integer_value(mtu) > 65535))
+		return bad(err, errlen, field, "an integer from 68 to 65535");
+	f->mtu = mtu ? (uint32_t)json_integer_value(mtu) : 0;
+	const json_t *a = json_object_get(j, "addresses");
+	snprintf(field, sizeof(field), "interfaces[%d].addresses", i);
+	if (a && (!json_is_array(a) || json_array_size(a) > PROTO_MAX_ADDRS))
+		return bad(err, errlen, field, "an array of at most 16 addresses");
+	for (size_t k = 0; k < json_array_size(a); k++) {
+		const char *s = json_string_value(json_array_get(a, k));
+		snprintf(field, sizeof(field), "interfaces[%d].addresses[%zu]", i, k);
+		if (!s || strlen(s) != json_string_length(json_array_get(a, k)) ||
+		    proto_parse_cidr(s, false, &f->addrs[k]))
+			return bad(err, errlen, field,
+				   "an IPv4 or IPv6 address with its prefix length (ADDR/N)");
+	}
+	f->naddrs = (int)json_array_size(a);
+	return 0;
+}
+
+static int parse_route(const json_t *j, int i, struct proto_route *r, char *err, size_t errlen)
+{
+	char field[64];
+	const char *dst = NULL, *gw = NULL, *dev = NULL;
+	snprintf(field, sizeof(field), "routes[%d]", i);
+	if (!json_is_object(j))
+		return bad(err, errlen, field, "an object");
+	snprintf(field, sizeof(field), "routes[%d].destination", i);
+	if (string_field(j, "destination", field, &dst, err, errlen))
+		return -1;
+	if (!dst)
+		return bad(err, errlen, field, "\"default\" or a network (ADDR/N)");
+	snprintf(field, sizeof(field), "routes[%d].gateway", i);
+	if (string_field(j, "gateway", field, &gw, err, errlen))
+		return -1;
+	int gw_family = gw ? proto_parse_ip(gw, r->gateway) : 0;
+	if (gw_family < 0)
+		return bad(err, errlen, field, "an IPv4 or IPv6 address");
+	r->has_gateway = gw != NULL;
+	snprintf(field, sizeof(field), "routes[%d].destination", i);
+	if (!strcmp(dst, "default")) {
+		/* Its family is the gateway's: without one it is ambiguous. */
+		if (!gw)
+			return bad(err, errlen, field,
+				   "a network (0.0.0.0/0 or ::/0) when there is no gateway");
+		memset(&r->dst, 0, sizeof(r->dst));
+		r->dst.family = gw_family;
+	} else if (proto_parse_cidr(dst, true, &r->dst)) {
+		return bad(err, errlen, field,
+			   "\"default\" or a network (ADDR/N, no bits set after N)");
+	}
+	snprintf(field, sizeof(field), "routes[%d].gateway", i);
+	if (gw && gw_family != r->dst.family)
+		return bad(err, errlen, field, "of the destination's address family");
+	snprintf(field, sizeof(field), "routes[%d].device", i);
+	if (string_field(j, "device", field, &dev, err, errlen))
+		return -1;
+	if (!dev || !proto_valid_ifname(dev))
+		return bad(err, errlen, field, ifname_want);
+	snprintf(r->device, sizeof(r->device), "%s", dev);
+	return 0;
+}
+
+int proto_network_parse(const json_t *j, struct proto_network *n, char *err, size_t errlen)
+{
+	memset(n, 0, sizeof(*n));
+	const json_t *ifs = json_object_get(j, "interfaces"),
+		     *routes = json_object_get(j, "routes");
+	if (!json_is_array(ifs) || json_array_size(ifs) > PROTO_MAX_IFACES)
+		return bad(err, errlen, "interfaces", "an array of at most 8 interfaces");
+	if (routes && (!json_is_array(routes) || json_array_size(routes) > PROTO_MAX_ROUTES))
+		return bad(err, errlen, "routes", "an array of at most 32 routes");
+	for (size_t i = 0; i < json_array_size(ifs); i++) {
+		if (parse_iface(json_array_get(ifs, i), (int)i, &n->ifaces[i], err, errlen))
+			return -1;
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(n->ifaces[k].name, n->ifaces[i].name)) {
+				snprintf(err, errlen,
+					 "interfaces[%zu].name: %s is configured twice", i,
+					 n->ifaces[i].name);
+				return -1;
+			}
+	}
+	n->nifaces = (int)json_array_size(ifs);
+	for (size_t i = 0; i < json_array_size(routes); i++)
+		if (parse_route(json_array_get(routes, i), (int)i, &n->routes[i], err, errlen))
+			return -1;
+	n->nroutes = (int)json_array_size(routes);
+	return 0;
+}
+
+json_t *proto_network_json(const struct proto_network *n)
+{
+	json_t *ifs = json_array(), *routes = json_array();
+	json_t *j = json_pack("{s:s, s:o, s:o}", "type", "network", "interfaces", ifs, "routes",
+			      routes);
+	if (!j)
+		return NULL;
+	char buf[64];
+	for (int i = 0; i < n->nifaces; i++) {
+		const struct proto_iface *f = &n->ifaces[i];
+		json_t *addrs = json_array(),
+		       *o = json_pack("{s:s, s:o}", "name", f->name, "addresses", addrs);
+		if (!o || json_array_append_new(ifs, o))
+			goto fail;
+		for (int k = 0; k < f->naddrs; k++) {
+			proto_cidr_str(&f->addrs[k], buf, sizeof(buf));
+			if (json_array_append_new(addrs, json_string(buf)))
+				goto fail;
+		}
+		if (f->has_mac) {
+			const uint8_t *m = f->mac;
+			snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1],
+				 m[2], m[3], m[4], m[5]);
+			if (json_object_set_new(o, "mac", json_string(buf)))
+				goto fail;
+		}
+		if (f->mtu && json_object_set_new(o, "mtu", json_integer(f->mtu)))
+			goto fail;
+	}
+	for (int i = 0; i < n->nroutes; i++) {
+		const struct proto_route *r = &n->routes[i];
+		if (r->dst.prefix == 0 && r->has_gateway)
+			snprintf(buf, sizeof(buf), "default");
+		else
+			proto_cidr_str(&r->dst, buf, sizeof(buf));
+		json_t *o = json_pack("{s:s, s:s}", "destination", buf, "device", r->device);
+		if (!o || json_array_append_new(routes, o))
+			goto fail;
+		char gw[INET6_ADDRSTRLEN];
+		if (r->has_gateway && (!inet_ntop(r->dst.family, r->gateway, gw, sizeof(gw)) ||
+				       json_object_set_new(o, "gateway", json_string(gw))))
+			goto fail;
+	}
+	return j;
+fail:
+	json_decref(j);
+	return NULL;
 }

@@ -31,6 +31,16 @@
  *   signal   {"container","exec_id"?,"signal":N}
  *   close_stdin {"container","exec_id"?}
  *   wait     {"container","exec_id"?} -> {"exit_code":N} or {"signal":N}
+ *   network  {"interfaces":[{"name":"eth0","mac":"02:00:00:00:00:01"?,"mtu":N?,
+ *             "addresses":["169.254.3.2/24","fd00:3::2/64"]}],
+ *             "routes":[{"destination":"default"|"CIDR","gateway":"ADDR"?,
+ *             "device":"eth0"}]?}
+ *            configures the guest's interfaces (MAC with the link down,
+ *            MTU, addresses, link up; IPv6 addresses without DAD) and
+ *            then adds the routes ("default": 0.0.0.0/0 or ::/0, as the
+ *            gateway is; a route without a gateway is on the device's
+ *            link). ok only when all of it applied; else the error names
+ *            the interface or route, the step and the errno.
  *   shutdown {}
  * PROCESS: {"args":[...] (non-empty), "env":[...], "cwd":"/",
  *           "uid":0, "gid":0, "additional_gids":[], "terminal":false,
@@ -123,6 +133,70 @@ json_t *proto_create_json(const struct proto_create *c);
 /* Responses. */
 json_t *proto_ok(json_int_t id);
 json_t *proto_error(json_int_t id, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- network ---- */
+
+#define PROTO_MAX_IFACES 8
+#define PROTO_MAX_ADDRS	 16 /* per interface */
+#define PROTO_MAX_ROUTES 32
+
+/* An address with its prefix length: 4 (AF_INET) or 16 (AF_INET6)
+ * bytes of addr, in network order. */
+struct proto_cidr {
+	int family;
+	uint8_t addr[16];
+	unsigned prefix;
+};
+
+struct proto_iface {
+	char name[16]; /* IFNAMSIZ */
+	bool has_mac;
+	uint8_t mac[6];
+	uint32_t mtu; /* 0: leave as it is */
+	struct proto_cidr addrs[PROTO_MAX_ADDRS];
+	int naddrs;
+};
+
+struct proto_route {
+	struct proto_cidr dst; /* prefix 0: the default route */
+	bool has_gateway;
+	uint8_t gateway[16]; /* of dst.family */
+	char device[16];
+};
+
+struct proto_network {
+	struct proto_iface ifaces[PROTO_MAX_IFACES];
+	int nifaces;
+	struct proto_route routes[PROTO_MAX_ROUTES];
+	int nroutes;
+};
+
+/* "ADDR/PREFIX", IPv4 or IPv6, the prefix required and in range. With
+ * network true, the bits after the prefix must be zero (a route's
+ * destination). Returns 0 or -1. */
+int proto_parse_cidr(const char *s, bool network, struct proto_cidr *out);
+
+/* An IPv4 or IPv6 address: its family, or -1. */
+int proto_parse_ip(const char *s, uint8_t out[16]);
+
+/* "52:54:00:12:34:56": a unicast, non-zero station address. 0 or -1. */
+int proto_parse_mac(const char *s, uint8_t mac[6]);
+
+/* An interface name as Linux takes it: 1 to 15 bytes, no '/', ':' or
+ * white space, not "." or "..". */
+bool proto_valid_ifname(const char *name);
+
+/* The text of a CIDR ("169.254.3.2/24") into buf (at least 50 bytes). */
+void proto_cidr_str(const struct proto_cidr *c, char *buf, size_t len);
+
+/* A network request: every field checked (see the header comment); the
+ * result owns nothing. Returns 0, or -1 with one line in err naming the
+ * field ("interfaces[0].addresses[1] must be ..."). */
+int proto_network_parse(const json_t *j, struct proto_network *n, char *err, size_t errlen);
+
+/* The request for n (host side), with "type":"network". NULL on
+ * allocation failure. */
+json_t *proto_network_json(const struct proto_network *n);
 
 /* A virtio-fs tag: 1 to 36 of [A-Za-z0-9_.-]. */
 bool proto_valid_tag(const char *tag);

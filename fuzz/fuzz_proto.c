@@ -1,7 +1,9 @@
 /* libFuzzer target: the agent protocol as a hostile peer sends it. The
  * input is a byte stream of frames; each whole frame is decoded and, as
- * the agent would, read as a create request and as a process. Checks what
- * the agent relies on for an accepted request. */
+ * the agent would, read as a create request, as a process and as a
+ * network request. Checks what the agent relies on for an accepted
+ * request. */
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +22,36 @@ static void check_process(const struct proto_process *p)
 	for (size_t i = 0; i < p->ngroups; i++)
 		if (p->groups[i] == (gid_t)-1)
 			abort();
+}
+
+/* What netcfg relies on: names it can hand to if_nametoindex, families
+ * and prefixes in range, a route's gateway of its destination's family;
+ * and what the host builds from it parses back to the same. */
+static void check_network(const struct proto_network *n)
+{
+	char err[256];
+	if (n->nifaces < 0 || n->nifaces > PROTO_MAX_IFACES || n->nroutes < 0 ||
+	    n->nroutes > PROTO_MAX_ROUTES)
+		abort();
+	for (int i = 0; i < n->nifaces; i++) {
+		const struct proto_iface *f = &n->ifaces[i];
+		if (!proto_valid_ifname(f->name) || f->naddrs < 0 || f->naddrs > PROTO_MAX_ADDRS ||
+		    (f->mtu && (f->mtu < 68 || f->mtu > 65535)) || (f->has_mac && f->mac[0] & 1))
+			abort();
+		for (int k = 0; k < f->naddrs; k++)
+			if ((f->addrs[k].family != AF_INET || f->addrs[k].prefix > 32) &&
+			    (f->addrs[k].family != AF_INET6 || f->addrs[k].prefix > 128))
+				abort();
+	}
+	for (int i = 0; i < n->nroutes; i++)
+		if (!proto_valid_ifname(n->routes[i].device) ||
+		    (n->routes[i].dst.family != AF_INET && n->routes[i].dst.family != AF_INET6))
+			abort();
+	json_t *again = proto_network_json(n);
+	struct proto_network m;
+	if (!again || proto_network_parse(again, &m, err, sizeof(err)) || memcmp(n, &m, sizeof(m)))
+		abort();
+	json_decref(again);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -53,6 +85,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				check_process(&p);
 				proto_process_free(&p);
 			}
+			struct proto_network net;
+			if (proto_network_parse(m, &net, err, sizeof(err)) == 0)
+				check_network(&net);
 			uint8_t *out;
 			size_t len;
 			if (proto_encode(m, &out, &len) == 0)

@@ -37,6 +37,7 @@
 #include "parse.h"
 #include "proto.h"
 #include "rootfs.h"
+#include "run_net.h"
 #include "runspec.h"
 #include "session.h"
 #include "state.h"
@@ -73,13 +74,18 @@ static void usage(FILE *f)
 		   "      --kernel PATH      guest kernel (default: guest/bzImage next to vmm)\n"
 		   "      --initrd PATH      agent initramfs (default: "
 		   "guest/agent-initramfs.cpio.gz)\n"
+		   "      --net none|tap=NAME[,mac=MAC][,ip=CIDR][,ip6=CIDR][,gw=ADDR][,gw6=ADDR]"
+		   "[,mtu=N]\n"
+		   "                         eth0 on tap NAME (attached, or created for the run)\n"
+		   "                         with these addresses, default routes and MTU (the\n"
+		   "                         tap's by default); none (default): loopback only\n"
 		   "      --boot-timer       report the guest's boot-timer write on stderr\n"
 		   "  -h, --help             show this help\n"
 		   "\n"
 		   "stdout and stderr are the container process's. SIGTERM, SIGINT and SIGHUP\n"
 		   "are passed on to it. Exit status: the command's, 128+N if signal N ended\n"
 		   "it, 127 if it does not exist, 126 if it cannot be run, 125 if the run\n"
-		   "itself failed, 2 on a usage error. Not yet: -v, --net, -d.\n");
+		   "itself failed, 2 on a usage error. Not yet: -v.\n");
 }
 
 struct run {
@@ -87,7 +93,8 @@ struct run {
 	struct session session; /* the container's own process */
 	struct vm *vm;
 	struct proto_create create;
-	int sig_pipe[2]; /* signals from the loop thread to the client */
+	const struct proto_network *network; /* --net: sent before create */
+	int sig_pipe[2];		     /* signals from the loop thread to the client */
 	pthread_t thread;
 	bool thread_started;
 	int ready_fd;	  /* -d: tells the caller the container started (or not) */
@@ -123,7 +130,9 @@ static void *client(void *opaque)
 	if (agent_accept(&r->agent, s->err, sizeof(s->err)))
 		return NULL;
 	const char *id = r->create.container;
-	if (!session_failed(s, agent_call(&r->agent, proto_create_json(&r->create), s->err,
+	if ((!r->network || !session_failed(s, agent_call(&r->agent, proto_network_json(r->network),
+							  s->err, sizeof(s->err)))) &&
+	    !session_failed(s, agent_call(&r->agent, proto_create_json(&r->create), s->err,
 					  sizeof(s->err))) &&
 	    session_open(s) == 0 &&
 	    !session_failed(s, agent_call(&r->agent,
@@ -340,6 +349,7 @@ int cmd_run(int argc, char **argv)
 		{"initrd", required_argument, NULL, 'I'},
 		{"boot-timer", no_argument, NULL, 'T'},
 		{"debug", no_argument, NULL, 'D'},
+		{"net", required_argument, NULL, 'n'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -355,6 +365,8 @@ int cmd_run(int argc, char **argv)
 	bool detach = false, remove = false;
 	static struct proto_rlimit rlimits[PROTO_MAX_RLIMITS];
 	int nrlimits = 0;
+	static struct run_net net;
+	run_net_parse("none", &net, NULL, 0);
 	int c;
 	while ((c = getopt_long(argc, argv, "+r:e:w:u:p:m:itdh", opts, NULL)) != -1) {
 		switch (c) {
@@ -453,6 +465,15 @@ int cmd_run(int argc, char **argv)
 		case 'D':
 			debug = true;
 			break;
+		case 'n': {
+			/* 125 as docker run has it for a bad network. */
+			char why[256];
+			if (run_net_parse(optarg, &net, why, sizeof(why))) {
+				fprintf(stderr, "vmm run: --net: %s\n", why);
+				return EXIT_RUN_ERROR;
+			}
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -582,6 +603,9 @@ int cmd_run(int argc, char **argv)
 	};
 	memcpy(r.create.process.rlimits, rlimits, sizeof(rlimits));
 	r.create.process.nrlimits = nrlimits;
+	if (run_net_open(&net))
+		goto out;
+	r.network = net.enabled ? &net.cfg : NULL;
 	struct launch l = {
 		.kernel = kernel,
 		.initrd = initrd,
@@ -594,6 +618,8 @@ int cmd_run(int argc, char **argv)
 			.disks = &disk,
 			.ndisks = 1,
 			.vsock = &vsock,
+			.nets = net.enabled ? &net.net : NULL,
+			.nnets = net.enabled ? 1 : 0,
 			.on_signal = on_signal,
 			.signal_opaque = &r,
 			.start_ns = vm_clock_ns()},
@@ -649,6 +675,7 @@ out:
 	image_release(&img);
 	agent_close(&r.agent);
 	disk_close(&disk);
+	run_net_close(&net);
 	if (console >= 0)
 		close(console);
 	unlink(image);

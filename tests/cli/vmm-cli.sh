@@ -138,6 +138,22 @@ expect 2 "-d does not go with -i or -t" "$vmm" run -d -t busybox
 expect 2 "--workdir: 'rel' is not absolute" "$vmm" run -w rel busybox
 expect 125 "^vmm run: no image 'nosuch:1' here" "$vmm" run nosuch:1 true
 expect 125 "^vmm run: $tmp/nothere: No such file or directory$" "$vmm" run "$tmp/nothere" true
+# --net: one line naming what is wrong, 125 as docker run has it.
+expect 125 "^vmm run: --net: 'bogus' is not KEY=VALUE" "$vmm" run --net bogus busybox true
+expect 125 "^vmm run: --net: 'ip=169.254.3.2/24' has no tap=NAME" \
+	"$vmm" run --net ip=169.254.3.2/24 busybox true
+expect 125 "^vmm run: --net: ip='169.254.3.2' is not an IPv4 address with its prefix length" \
+	"$vmm" run --net tap=t0,ip=169.254.3.2 busybox true
+expect 125 "^vmm run: --net: ip6='fd00::2/129' is not an IPv6 address" \
+	"$vmm" run --net tap=t0,ip6=fd00::2/129 busybox true
+expect 125 "^vmm run: --net: gw= needs ip=" "$vmm" run --net tap=t0,gw=169.254.3.1 busybox true
+expect 125 "^vmm run: --net: gw6= is not in ip6=fd00:3::2/64's network" \
+	"$vmm" run --net tap=t0,ip6=fd00:3::2/64,gw6=fd00:4::1 busybox true
+expect 125 "^vmm run: --net: mtu='9' is not a number from 68 to 65535" \
+	"$vmm" run --net tap=t0,mtu=9 busybox true
+expect 125 "^vmm run: --net: mac='ff:ff:ff:ff:ff:ff' is not a unicast MAC" \
+	"$vmm" run --net tap=t0,mac=ff:ff:ff:ff:ff:ff busybox true
+expect 125 "^vmm run: --net: unknown key 'bridge'" "$vmm" run --net tap=t0,bridge=br0 busybox true
 expect 1 "^vmm load: $tmp/plain: Unrecognized archive format$" "$vmm" load "$tmp/plain"
 expect 1 "^vmm rmi: no image 'nosuch' here$" "$vmm" rmi nosuch
 expect 125 "^vmm exec: no container named nosuch" "$vmm" exec nosuch true

@@ -1,5 +1,6 @@
 /* Unit tests for agent/proto.c: frames, decoding, the typed requests and
  * their errors, and whole messages over a socketpair. */
+#include <arpa/inet.h>
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,6 +289,181 @@ START_TEST(error_response)
 }
 END_TEST
 
+START_TEST(cidrs)
+{
+	struct proto_cidr c;
+	char buf[64];
+	ck_assert_int_eq(proto_parse_cidr("169.254.3.2/24", false, &c), 0);
+	ck_assert_int_eq(c.family, AF_INET);
+	ck_assert_int_eq(c.prefix, 24);
+	ck_assert_int_eq(c.addr[0], 169);
+	ck_assert_int_eq(c.addr[3], 2);
+	proto_cidr_str(&c, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "169.254.3.2/24");
+	ck_assert_int_eq(proto_parse_cidr("fd00:3::2/64", false, &c), 0);
+	ck_assert_int_eq(c.family, AF_INET6);
+	ck_assert_int_eq(c.prefix, 64);
+	ck_assert_int_eq(c.addr[0], 0xfd);
+	ck_assert_int_eq(c.addr[15], 2);
+	proto_cidr_str(&c, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "fd00:3::2/64");
+	ck_assert_int_eq(proto_parse_cidr("0.0.0.0/0", true, &c), 0);
+	ck_assert_int_eq(proto_parse_cidr("10.1.0.0/16", true, &c), 0);
+	ck_assert_int_eq(proto_parse_cidr("::/0", true, &c), 0);
+	ck_assert_int_eq(c.family, AF_INET6);
+	ck_assert_int_eq(proto_parse_cidr("fd00:3::/64", true, &c), 0);
+	ck_assert_int_eq(proto_parse_cidr("1.2.3.4/32", false, &c), 0);
+	ck_assert_int_eq(proto_parse_cidr("::1/128", false, &c), 0);
+	const char *bad[] = {
+		"1.2.3.4",     "1.2.3.4/",    "1.2.3.4/33",   "1.2.3.4/-1",  "1.2.3.4/+8",
+		"1.2.3.4/ 8",  "1.2.3.4/0x8", "1.2.3.4/8x",   "1.2.3/8",     "1.2.3.4.5/8",
+		"::1/129",     "::1/1000",    "fd00::g/64",   "/24",	     "",
+		"1.2.3.4/8/8", "01.2.3.4/8",  "fe80::1%1/64", "256.1.1.1/8", "1.2.3.4/0008",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(proto_parse_cidr(bad[i], false, &c) == -1, "took %s", bad[i]);
+	/* A network: nothing after the prefix. */
+	ck_assert_int_eq(proto_parse_cidr("10.1.0.1/16", true, &c), -1);
+	ck_assert_int_eq(proto_parse_cidr("fd00:3::2/64", true, &c), -1);
+	ck_assert_int_eq(proto_parse_cidr("0.0.0.1/0", true, &c), -1);
+	uint8_t a[16];
+	ck_assert_int_eq(proto_parse_ip("169.254.3.1", a), AF_INET);
+	ck_assert_int_eq(proto_parse_ip("fd00:3::1", a), AF_INET6);
+	ck_assert_int_eq(proto_parse_ip("169.254.3.1/24", a), -1);
+	ck_assert_int_eq(proto_parse_ip("eth0", a), -1);
+}
+END_TEST
+
+START_TEST(macs_and_names)
+{
+	uint8_t m[6];
+	ck_assert_int_eq(proto_parse_mac("02:aB:00:12:34:56", m), 0);
+	ck_assert_int_eq(m[1], 0xab);
+	ck_assert_int_eq(m[5], 0x56);
+	const char *bad[] = {"01:00:00:00:00:01",  "ff:ff:ff:ff:ff:ff", "00:00:00:00:00:00",
+			     "02:00:00:00:00",	   "02-00-00-00-00-01", "02:00:00:00:00:0g",
+			     "02:00:00:00:00:011", " 2:00:00:00:00:01", ""};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(proto_parse_mac(bad[i], m) == -1, "took %s", bad[i]);
+	ck_assert(proto_valid_ifname("eth0"));
+	ck_assert(proto_valid_ifname("a23456789012345"));
+	ck_assert(!proto_valid_ifname("a234567890123456"));
+	ck_assert(!proto_valid_ifname(""));
+	ck_assert(!proto_valid_ifname(".."));
+	ck_assert(!proto_valid_ifname("eth0:1"));
+	ck_assert(!proto_valid_ifname("a/b"));
+	ck_assert(!proto_valid_ifname("a b"));
+}
+END_TEST
+
+START_TEST(network_round_trip)
+{
+	json_t *j =
+		parse("{\"type\":\"network\",\"interfaces\":[{\"name\":\"eth0\","
+		      "\"mac\":\"02:00:00:00:00:01\",\"mtu\":1400,"
+		      "\"addresses\":[\"169.254.3.2/24\",\"fd00:3::2/64\"]},{\"name\":\"eth1\"}],"
+		      "\"routes\":[{\"destination\":\"default\",\"gateway\":\"169.254.3.1\","
+		      "\"device\":\"eth0\"},{\"destination\":\"default\",\"gateway\":"
+		      "\"fd00:3::1\",\"device\":\"eth0\"},{\"destination\":\"10.9.0.0/16\","
+		      "\"device\":\"eth1\"}]}");
+	struct proto_network n, m;
+	ck_assert_int_eq(proto_network_parse(j, &n, err, sizeof(err)), 0);
+	json_decref(j);
+	ck_assert_int_eq(n.nifaces, 2);
+	ck_assert_str_eq(n.ifaces[0].name, "eth0");
+	ck_assert(n.ifaces[0].has_mac);
+	ck_assert_int_eq(n.ifaces[0].mac[5], 1);
+	ck_assert_int_eq(n.ifaces[0].mtu, 1400);
+	ck_assert_int_eq(n.ifaces[0].naddrs, 2);
+	ck_assert_int_eq(n.ifaces[0].addrs[1].family, AF_INET6);
+	ck_assert(!n.ifaces[1].has_mac);
+	ck_assert_int_eq(n.ifaces[1].mtu, 0);
+	ck_assert_int_eq(n.ifaces[1].naddrs, 0);
+	ck_assert_int_eq(n.nroutes, 3);
+	ck_assert_int_eq(n.routes[0].dst.family, AF_INET);
+	ck_assert_int_eq(n.routes[0].dst.prefix, 0);
+	ck_assert(n.routes[0].has_gateway);
+	ck_assert_int_eq(n.routes[0].gateway[3], 1);
+	ck_assert_int_eq(n.routes[1].dst.family, AF_INET6);
+	ck_assert(!n.routes[2].has_gateway);
+	ck_assert_int_eq(n.routes[2].dst.prefix, 16);
+	ck_assert_str_eq(n.routes[2].device, "eth1");
+	/* What the host builds parses back to the same. */
+	json_t *again = proto_network_json(&n);
+	ck_assert_ptr_nonnull(again);
+	ck_assert_str_eq(json_string_value(json_object_get(again, "type")), "network");
+	ck_assert_int_eq(proto_network_parse(again, &m, err, sizeof(err)), 0);
+	ck_assert_mem_eq(&n, &m, sizeof(n));
+	json_decref(again);
+	/* Routes are optional; no interfaces is a valid (empty) request. */
+	j = parse("{\"type\":\"network\",\"interfaces\":[]}");
+	ck_assert_int_eq(proto_network_parse(j, &n, err, sizeof(err)), 0);
+	ck_assert_int_eq(n.nifaces + n.nroutes, 0);
+	json_decref(j);
+}
+END_TEST
+
+START_TEST(network_errors)
+{
+	static const struct {
+		const char *json, *err;
+	} cases[] = {
+		{"{}", "interfaces must be an array of at most 8 interfaces"},
+		{"{\"interfaces\":{}}", "interfaces must be an array"},
+		{"{\"interfaces\":[{},{},{},{},{},{},{},{},{}]}", "interfaces must be an array"},
+		{"{\"interfaces\":[3]}", "interfaces[0] must be an object"},
+		{"{\"interfaces\":[{}]}", "interfaces[0].name must be an interface name"},
+		{"{\"interfaces\":[{\"name\":7}]}", "interfaces[0].name must be a string"},
+		{"{\"interfaces\":[{\"name\":\"averyveryverylong0\"}]}",
+		 "interfaces[0].name must be an interface name"},
+		{"{\"interfaces\":[{\"name\":\"e\"},{\"name\":\"e\"}]}",
+		 "interfaces[1].name: e is configured twice"},
+		{"{\"interfaces\":[{\"name\":\"e\",\"mac\":\"01:00:00:00:00:01\"}]}",
+		 "interfaces[0].mac must be a unicast MAC address"},
+		{"{\"interfaces\":[{\"name\":\"e\",\"mtu\":67}]}",
+		 "interfaces[0].mtu must be an integer from 68 to 65535"},
+		{"{\"interfaces\":[{\"name\":\"e\",\"mtu\":65536}]}", "interfaces[0].mtu must"},
+		{"{\"interfaces\":[{\"name\":\"e\",\"mtu\":\"1500\"}]}", "interfaces[0].mtu must"},
+		{"{\"interfaces\":[{\"name\":\"e\",\"addresses\":\"1.2.3.4/8\"}]}",
+		 "interfaces[0].addresses must be an array of at most 16 addresses"},
+		{"{\"interfaces\":[{\"name\":\"e\",\"addresses\":[\"1.2.3.4/8\",\"1.2.3.4\"]}]}",
+		 "interfaces[0].addresses[1] must be an IPv4 or IPv6 address with its prefix"},
+		{"{\"interfaces\":[{\"name\":\"e\",\"addresses\":[\"1.2.3.4/8\\u0000x\"]}]}",
+		 "interfaces[0].addresses[0] must be"},
+		{"{\"interfaces\":[],\"routes\":3}",
+		 "routes must be an array of at most 32 routes"},
+		{"{\"interfaces\":[],\"routes\":[[]]}", "routes[0] must be an object"},
+		{"{\"interfaces\":[],\"routes\":[{\"device\":\"e\"}]}",
+		 "routes[0].destination must be \"default\" or a network"},
+		{"{\"interfaces\":[],\"routes\":[{\"destination\":\"default\",\"device\":\"e\"}]}",
+		 "routes[0].destination must be a network (0.0.0.0/0 or ::/0) when there is no "
+		 "gateway"},
+		{"{\"interfaces\":[],\"routes\":[{\"destination\":\"10.0.0.1/8\","
+		 "\"device\":\"e\"}]}",
+		 "routes[0].destination must be \"default\" or a network (ADDR/N, no bits set"},
+		{"{\"interfaces\":[],\"routes\":[{\"destination\":\"default\",\"gateway\":"
+		 "\"1.2.3\",\"device\":\"e\"}]}",
+		 "routes[0].gateway must be an IPv4 or IPv6 address"},
+		{"{\"interfaces\":[],\"routes\":[{\"destination\":\"::/0\",\"gateway\":"
+		 "\"1.2.3.4\",\"device\":\"e\"}]}",
+		 "routes[0].gateway must be of the destination's address family"},
+		{"{\"interfaces\":[],\"routes\":[{\"destination\":\"default\",\"gateway\":"
+		 "\"1.2.3.4\"}]}",
+		 "routes[0].device must be an interface name"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *j = parse(cases[i].json);
+		struct proto_network n;
+		err[0] = 0;
+		ck_assert_msg(proto_network_parse(j, &n, err, sizeof(err)) == -1, "took %s",
+			      cases[i].json);
+		ck_assert_msg(!strncmp(err, cases[i].err, strlen(cases[i].err)),
+			      "%s: error '%s', want '%s'", cases[i].json, err, cases[i].err);
+		json_decref(j);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("proto");
@@ -303,6 +479,10 @@ int main(void)
 	tcase_add_test(tc, over_a_socket);
 	tcase_add_test(tc, hello_versions);
 	tcase_add_test(tc, error_response);
+	tcase_add_test(tc, cidrs);
+	tcase_add_test(tc, macs_and_names);
+	tcase_add_test(tc, network_round_trip);
+	tcase_add_test(tc, network_errors);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

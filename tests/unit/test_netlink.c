@@ -1,0 +1,149 @@
+/* Unit tests for vmm/netlink.c: in a network namespace of its own with a
+ * tap, configured by the agent's netcfg_apply (what the guest would get),
+ * netlink_read gives back the same configuration; and what it reads,
+ * applied to a second tap, reads back the same again (the runtime's path:
+ * a veth's configuration read on the host, applied in the guest). Needs
+ * root: skips without. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check_main.h"
+#include "netcfg.h"
+#include "netlink.h"
+
+static char err[512];
+
+static int tap(const char *name)
+{
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	ck_assert_msg(fd >= 0, "/dev/net/tun: %s", strerror(errno));
+	struct ifreq ifr = {.ifr_flags = IFF_TAP | IFF_NO_PI};
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	ck_assert_msg(ioctl(fd, TUNSETIFF, &ifr) == 0, "TUNSETIFF: %s", strerror(errno));
+	return fd;
+}
+
+static const char config[] =
+	"{\"interfaces\":[{\"name\":\"vt0\",\"mac\":\"02:00:00:00:00:07\",\"mtu\":1400,"
+	"\"addresses\":[\"169.254.3.2/24\",\"fd00:3::2/64\",\"169.254.5.9/16\"]}],"
+	"\"routes\":[{\"destination\":\"default\",\"gateway\":\"169.254.3.1\",\"device\":\"vt0\"},"
+	"{\"destination\":\"default\",\"gateway\":\"fd00:3::1\",\"device\":\"vt0\"},"
+	"{\"destination\":\"10.9.0.0/16\",\"device\":\"vt0\"},"
+	"{\"destination\":\"fd00:9::/48\",\"gateway\":\"fd00:3::1\",\"device\":\"vt0\"}]}";
+
+static bool has_cidr(const struct proto_iface *f, const struct proto_cidr *c)
+{
+	for (int i = 0; i < f->naddrs; i++)
+		if (!memcmp(&f->addrs[i], c, sizeof(*c)))
+			return true;
+	return false;
+}
+
+static bool has_route(const struct proto_network *n, const struct proto_route *r)
+{
+	for (int i = 0; i < n->nroutes; i++)
+		if (!memcmp(&n->routes[i].dst, &r->dst, sizeof(r->dst)) &&
+		    n->routes[i].has_gateway == r->has_gateway &&
+		    !memcmp(n->routes[i].gateway, r->gateway, 16) &&
+		    !strcmp(n->routes[i].device, r->device))
+			return true;
+	return false;
+}
+
+/* got is want: the same interface and the same sets of addresses and
+ * routes, whatever the order. */
+static void same(const struct proto_network *got, const struct proto_network *want)
+{
+	ck_assert_int_eq(got->nifaces, 1);
+	const struct proto_iface *g = &got->ifaces[0], *w = &want->ifaces[0];
+	ck_assert_str_eq(g->name, w->name);
+	ck_assert(g->has_mac);
+	ck_assert_mem_eq(g->mac, w->mac, 6);
+	ck_assert_int_eq(g->mtu, w->mtu);
+	ck_assert_int_eq(g->naddrs, w->naddrs);
+	for (int i = 0; i < w->naddrs; i++) {
+		char s[64];
+		proto_cidr_str(&w->addrs[i], s, sizeof(s));
+		ck_assert_msg(has_cidr(g, &w->addrs[i]), "%s not read back", s);
+	}
+	ck_assert_int_eq(got->nroutes, want->nroutes);
+	for (int i = 0; i < want->nroutes; i++)
+		ck_assert_msg(has_route(got, &want->routes[i]), "route %d not read back", i);
+}
+
+START_TEST(reads_what_netcfg_applied)
+{
+	ck_assert_msg(unshare(CLONE_NEWNET) == 0, "unshare: %s", strerror(errno));
+	int t0 = tap("vt0"), t1 = tap("vt1");
+	json_t *j = json_loads(config, 0, NULL);
+	struct proto_network want, got, again;
+	ck_assert_int_eq(proto_network_parse(j, &want, err, sizeof(err)), 0);
+	json_decref(j);
+	ck_assert_msg(netcfg_apply(&want, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(netlink_read("vt0", &got, err, sizeof(err)) == 0, "%s", err);
+	same(&got, &want);
+	/* Renamed to vt1 (the guest's eth0, for the runtime) and applied
+	 * there: the same configuration, minus the MAC (one per link). */
+	snprintf(got.ifaces[0].name, sizeof(got.ifaces[0].name), "vt1");
+	got.ifaces[0].mac[5] = 8;
+	for (int i = 0; i < got.nroutes; i++)
+		snprintf(got.routes[i].device, sizeof(got.routes[i].device), "vt1");
+	/* vt0's routes on vt1 would be the same destinations: take vt0's
+	 * away first, as the runtime's guest has only its own. */
+	close(t0);
+	ck_assert_msg(netcfg_apply(&got, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(netlink_read("vt1", &again, err, sizeof(err)) == 0, "%s", err);
+	same(&again, &got);
+	close(t1);
+}
+END_TEST
+
+START_TEST(errors)
+{
+	ck_assert_msg(unshare(CLONE_NEWNET) == 0, "unshare: %s", strerror(errno));
+	struct proto_network n;
+	ck_assert_int_eq(netlink_read("nosuch0", &n, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "nosuch0: No such device");
+	ck_assert_int_eq(netlink_read("a/b", &n, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "'a/b' is not an interface name");
+	/* Loopback: no MAC, no global address here, no routes of its own. */
+	ck_assert_int_eq(netlink_read("lo", &n, err, sizeof(err)), 0);
+	ck_assert(!n.ifaces[0].has_mac);
+	ck_assert_int_eq(n.ifaces[0].naddrs, 0);
+	ck_assert_int_eq(n.nroutes, 0);
+}
+END_TEST
+
+static bool can_netns(void)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		int fd = unshare(CLONE_NEWNET) ? -1 : open("/dev/net/tun", O_RDWR);
+		_exit(fd >= 0 ? 0 : 1);
+	}
+	int st;
+	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+int main(void)
+{
+	if (!can_netns()) {
+		printf("SKIP: needs root to make a network namespace and a tap\n");
+		return 77;
+	}
+	Suite *s = suite_create("netlink");
+	TCase *tc = tcase_create("netlink");
+	tcase_add_test(tc, reads_what_netcfg_applied);
+	tcase_add_test(tc, errors);
+	suite_add_tcase(s, tc);
+	return check_run(s);
+}
