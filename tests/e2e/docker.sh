@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# docker run --runtime=vmm, end to end: a dockerd of the test's own (its
+# own data and exec roots, a link-local bridge) with vmm-runtime added as
+# the runtime "vmm", the busybox image loaded, then what a Docker user
+# does: run with stdio, exit codes, -i, -t, -e/-w/-u, --read-only,
+# --hostname, --memory/--cpus, exec, stop, kill -s, logs, wait, rm -f; and
+# nothing of a container left after it.
+# usage: docker.sh BUILD_DIR   (in a machine with 2 CPUs or more: Docker
+# refuses --cpus above the host's)
+set -uo pipefail
+build=$(cd "$1" && pwd)
+. "$(dirname "$0")/../kvm/require-kvm.sh"
+command -v dockerd >/dev/null ||
+	{ echo "SKIP: no dockerd (scripts/setup installs Debian's docker.io)"; exit 77; }
+
+dir=$(mktemp -d)
+d=$dir/docker
+mkdir -p "$d"
+export DOCKER_HOST=unix://$d/docker.sock
+failures=0
+pass() { echo "PASS: $*"; }
+bad() { echo "FAIL: $*"; failures=$((failures + 1)); }
+# check WHAT EXPECTED ACTUAL
+check() { if [ "$2" = "$3" ]; then pass "$1"; else bad "$1: expected '$2', got '$3'"; fi; }
+
+cleanup() {
+	docker ps -aq 2>/dev/null | xargs -r docker rm -f >/dev/null 2>&1
+	[ -f "$d/pid" ] && kill "$(cat "$d/pid")" 2>/dev/null
+	for _ in $(seq 100); do [ -f "$d/pid" ] || break; sleep 0.1; done
+	umount -R "$d/data" 2>/dev/null
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+# The bridge, NAT and the veths need these; the emulated machine's kernel
+# has them as modules.
+for m in bridge br_netfilter veth tun nf_tables nft_compat nft_chain_nat nf_nat nf_conntrack \
+	xt_conntrack xt_MASQUERADE xt_addrtype xt_nat nft_counter; do
+	modprobe -q "$m" 2>/dev/null
+done
+dockerd --data-root "$d/data" --exec-root "$d/exec" -H "$DOCKER_HOST" --pidfile "$d/pid" \
+	--bip 169.254.77.1/24 --add-runtime "vmm=$build/vmm-runtime" >"$d/dockerd.log" 2>&1 &
+for _ in $(seq 240); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
+docker info >/dev/null 2>&1 || { tail -20 "$d/dockerd.log"; echo "FAIL: dockerd did not start"; exit 1; }
+docker load -i "$build/busybox-image.tar" >/dev/null || { echo "FAIL: docker load"; exit 1; }
+vrun() { timeout 300 docker run --runtime=vmm "$@"; }
+
+check "docker run --runtime=vmm --rm busybox echo hi" hi "$(vrun --rm busybox echo hi 2>&1)"
+vrun --rm busybox sh -c 'echo out; echo err >&2; exit 3' >"$dir/out" 2>"$dir/err"
+check "the exit code comes through (3)" 3 "$?"
+check "stdout and stderr apart" "out|err" "$(cat "$dir/out")|$(cat "$dir/err")"
+check "-i: stdin reaches the container" 2 "$(printf 'a\nb\n' | vrun -i --rm busybox wc -l | tr -d ' ')"
+check "-t: the process has a tty" /dev/pts/0 "$(vrun -t --rm busybox tty | tr -d '\r')"
+check "-e, -w, -u 1000:1000" "bar /tmp 1000:1000" \
+	"$(vrun --rm -e FOO=bar -w /tmp -u 1000:1000 busybox sh -c 'echo $FOO $(pwd) $(id -u):$(id -g)')"
+check "--hostname" box "$(vrun --rm --hostname box busybox hostname)"
+vrun --rm --read-only busybox touch /x >"$dir/out" 2>&1
+ro=$?
+grep -q "Read-only file system" "$dir/out" && [ "$ro" != 0 ] &&
+	pass "--read-only: writes fail with EROFS" || bad "--read-only: status $ro: $(cat "$dir/out")"
+mem=$(vrun --rm --memory 256m --cpus 2 busybox sh -c \
+	'echo $(nproc) $(awk "/MemTotal/ {print int(\$2 / 1024)}" /proc/meminfo)')
+set -- $mem
+[ "${1:-}" = 2 ] && [ "${2:-0}" -gt 200 ] && [ "${2:-0}" -le 256 ] &&
+	pass "--memory 256m --cpus 2: the guest has 2 vCPUs and ${2} MiB" ||
+	bad "--memory 256m --cpus 2: nproc and MiB are '$mem'"
+
+# A detached container: exec, logs, kill -s USR1 (its trap exits 7), wait.
+id=$(vrun -d busybox sh -c 'trap "echo got-usr1; exit 7" USR1; echo started; while :; do sleep 0.2; done')
+check "run -d prints the id" 64 "${#id}"
+for _ in $(seq 100); do docker logs "$id" 2>/dev/null | grep -q started && break; sleep 0.2; done
+check "docker exec into the running container" "in-exec $(docker inspect -f '{{.Config.Hostname}}' "$id")" \
+	"$(timeout 120 docker exec "$id" sh -c 'echo in-exec $(hostname)')"
+timeout 120 docker exec "$id" sh -c 'exit 9'
+check "docker exec's exit code" 9 "$?"
+docker kill -s USR1 "$id" >/dev/null
+check "docker kill -s USR1 reaches the process; docker wait gives its status" 7 \
+	"$(timeout 120 docker wait "$id")"
+check "docker logs" "started got-usr1" "$(docker logs "$id" | tr '\n' ' ' | sed 's/ $//')"
+docker rm "$id" >/dev/null
+
+id=$(vrun -d busybox sleep 1000)
+timeout 120 docker stop -t 5 "$id" >/dev/null
+check "docker stop: SIGTERM ends it (143)" 143 "$(docker inspect -f '{{.State.ExitCode}}' "$id")"
+docker rm "$id" >/dev/null
+id=$(vrun -d busybox sh -c 'trap "" TERM; while :; do sleep 0.2; done')
+timeout 120 docker stop -t 2 "$id" >/dev/null
+check "docker stop: SIGKILL after the timeout (137)" 137 \
+	"$(docker inspect -f '{{.State.ExitCode}}' "$id")"
+docker rm "$id" >/dev/null
+
+id=$(vrun -d busybox sleep 1000)
+docker rm -f "$id" >/dev/null
+for _ in $(seq 150); do pgrep -x vmm-runtime >/dev/null || break; sleep 0.1; done
+pgrep -ax vmm-runtime
+left=$(pgrep -x vmm-runtime | wc -l)
+state=$(ls "$d/exec/runtime-vmm/moby" 2>/dev/null | wc -l)
+check "after docker rm -f: no vmm-runtime process, no runtime state" "0 0" "$left $state"
+
+echo "docker e2e: $failures failed"
+[ "$failures" = 0 ]
