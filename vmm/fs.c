@@ -18,12 +18,20 @@
 #define HANDLE_MAX 4096
 #define FD_RESERVE 256 /* fds kept for everything else in the VMM */
 
-int fs_parse_spec(char *spec, struct fs *fs, char *why, size_t whylen)
+void fs_init(struct fs *fs, const char *tag, const char *dir, bool read_only, enum fs_cache cache)
 {
 	memset(fs, 0, sizeof(*fs));
 	fs->root_fd = fs->proc_fd = fs->irq_fd = -1;
 	fs->kick_fd[0] = fs->kick_fd[1] = -1;
-	fs->cache = FS_CACHE_AUTO;
+	fs->tag = tag;
+	fs->dir = dir;
+	fs->read_only = read_only;
+	fs->cache = cache;
+}
+
+int fs_parse_spec(char *spec, struct fs *fs, char *why, size_t whylen)
+{
+	fs_init(fs, NULL, NULL, false, FS_CACHE_AUTO);
 	char *eq = strchr(spec, '=');
 	if (!eq || eq == spec) {
 		snprintf(why, whylen, "'%s' is not TAG=HOSTDIR[,ro][,cache=none|auto|always]",
