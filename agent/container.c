@@ -71,16 +71,20 @@ static const char *fd_path(char buf[32], int fd)
  * root at rootfd, made where missing: directories, and for a file mount
  * an empty file as the last component. Each prefix is resolved inside
  * the root, symlinks included, so a link in the image such as
- * /escape -> /../../../run only leads to the root's own /run. Returns an
- * O_PATH fd on it (dies on failure). */
+ * /escape -> /../../../run only leads to the root's own /run; a link to
+ * something missing is followed by hand (its target made inside the
+ * root), as openat2 only says ENOENT. Returns an O_PATH fd on it (dies
+ * on failure). */
 static int mount_point(int efd, int rootfd, const char *dst, bool file)
 {
-	char prefix[4096];
+	char walk[4096], prefix[4096], link[4096];
 	size_t len = 0;
+	int links = 0;
+	snprintf(walk, sizeof(walk), "%s", dst);
 	int fd = open_in_root(rootfd, "", O_PATH | O_DIRECTORY);
 	if (fd < 0)
 		die(efd, "the container's root: %s", strerror(errno));
-	for (const char *c = dst;;) {
+	for (const char *c = walk;;) {
 		c += strspn(c, "/");
 		size_t n = strcspn(c, "/");
 		if (n == 0)
@@ -91,18 +95,39 @@ static int mount_point(int efd, int rootfd, const char *dst, bool file)
 		char name[NAME_MAX + 1];
 		memcpy(name, c, n);
 		name[n] = '\0';
+		size_t parent_len = len;
 		prefix[len++] = '/';
 		memcpy(prefix + len, name, n + 1);
 		len += n;
 		int next = open_in_root(rootfd, prefix, O_PATH);
 		if (next < 0 && errno == ENOENT) {
-			/* In the parent as resolved: a dangling symlink there
-			 * gives EEXIST, and the second look fails. */
+			/* Made in the parent as resolved; a dangling symlink
+			 * there gives EEXIST. */
 			int r = last && file ? mknodat(fd, name, S_IFREG | 0644, 0)
 					     : mkdirat(fd, name, 0755);
 			if (r && errno != EEXIST)
 				die(efd, "mount point %s: make %s: %s", dst, prefix,
 				    strerror(errno));
+			ssize_t ln = r ? readlinkat(fd, name, link, sizeof(link) - 1) : -1;
+			if (ln > 0) {
+				/* The link's target in place of this
+				 * component, then the rest: walked again from
+				 * the root, so ".." in it stops there. */
+				link[ln] = '\0';
+				char again[4096];
+				prefix[parent_len] = '\0';
+				int w = snprintf(again, sizeof(again), "%s/%s/%s",
+						 link[0] == '/' ? "" : prefix, link, c + n);
+				if (++links > 40 || w < 0 || (size_t)w >= sizeof(again))
+					die(efd, "mount point %s: %s", dst, strerror(ELOOP));
+				memcpy(walk, again, (size_t)w + 1);
+				close(fd);
+				if ((fd = open_in_root(rootfd, "", O_PATH | O_DIRECTORY)) < 0)
+					die(efd, "the container's root: %s", strerror(errno));
+				len = 0;
+				c = walk;
+				continue;
+			}
 			next = open_in_root(rootfd, prefix, O_PATH);
 		}
 		if (next < 0)
@@ -622,7 +647,14 @@ int container_spawn(const struct proto_create *c, struct container_proc *p, char
 	if (n == 1 && msg[0] == '\0' && stdio_parent(&io, p) == 0)
 		return 0;
 	stdio_close(&io);
-	if (read_error(p->error_fd, err, errlen, NULL) == 0)
+	/* A byte other than NUL was the reason's first. */
+	char rest[512] = "";
+	bool got = read_error(p->error_fd, rest, sizeof(rest), NULL) != 0;
+	if (n == 1 && msg[0] != '\0')
+		snprintf(err, errlen, "%c%s", msg[0], rest);
+	else if (got)
+		snprintf(err, errlen, "%s", rest);
+	else
 		snprintf(err, errlen, "container setup died");
 	int fds[] = {p->stdin_fd,  p->stdout_fd, p->stderr_fd,
 		     p->status_fd, p->start_fd,	 p->error_fd};
