@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/virtio_mmio.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +222,18 @@ static void kicked1(struct ev_op *op, int res)
 int fs_attach(struct fs *fs, struct kvm_vm *kvm, const struct guestmem *gm, struct evloop *loop,
 	      uint64_t base, int gsi, char *why, size_t whylen)
 {
+	/* /proc/self/fd is this process's: an fd on it opened before a fork
+	 * (vmm run -d daemonizes after fs_open) names the parent's table,
+	 * which is gone once the parent exits. */
+	int proc = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (proc < 0) {
+		int e = errno;
+		snprintf(why, whylen, "/proc/self/fd: %s", strerror(e));
+		return -e;
+	}
+	if (fs->proc_fd >= 0)
+		close(fs->proc_fd);
+	fs->proc_fd = proc;
 	fs->loop = loop;
 	fs->be.submit = submit;
 	fs->kick_op[0].complete = kicked0;
@@ -241,11 +254,18 @@ int fs_attach(struct fs *fs, struct kvm_vm *kvm, const struct guestmem *gm, stru
 		fs->workers = calloc(FS_WORKERS, sizeof(*fs->workers));
 		err = fs->workers ? 0 : -ENOMEM;
 	}
+	/* Workers take no signals: this runs before the VM blocks its stop
+	 * signals, and a SIGTERM left to a worker would kill the VMM
+	 * instead of reaching the loop's signalfd. */
+	sigset_t all, saved;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &saved);
 	for (int i = 0; i < FS_WORKERS && !err; i++) {
 		fs->workers[i].fs = fs;
 		err = -pthread_create(&fs->workers[i].thread, NULL, worker, &fs->workers[i]);
 		fs->workers[i].started = !err;
 	}
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
 	if (err)
 		snprintf(why, whylen, "fs %s: %s", fs->tag, strerror(-err));
 	return err;
