@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
+#include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -49,47 +51,224 @@ static void mkdirs(const char *path)
 	mkdir(p, 0755);
 }
 
-/* mount() under the rootfs, making the mount point if it is missing. */
-static void mount_in(int efd, const char *root, const char *src, const char *dst, const char *type,
-		     unsigned long flags, const char *data)
+/* openat2 beneath rootfd as if it were "/": ".." and absolute symlinks
+ * in the (untrusted) image lead back inside it, never out. */
+static int open_in_root(int rootfd, const char *path, int flags)
 {
-	char path[4096];
-	snprintf(path, sizeof(path), "%s%s", root, dst);
-	mkdirs(path);
-	if (mount(src, path, type, flags, data))
-		die(efd, "mount %s on %s: %s", type ? type : src, dst, strerror(errno));
+	struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
+			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	return (int)syscall(SYS_openat2, rootfd, *path ? path : ".", &how, sizeof(how));
 }
 
-/* /dev as a container expects it: a tmpfs with the usual nodes. */
-static void make_dev(int efd, const char *root)
+/* What mount(2) takes to reach exactly the file an fd holds. */
+static const char *fd_path(char buf[32], int fd)
 {
-	mount_in(efd, root, "tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755");
+	snprintf(buf, 32, "/proc/self/fd/%d", fd);
+	return buf;
+}
+
+/* The mount point dst (absolute, without . or ..) inside the container's
+ * root at rootfd, made where missing: directories, and for a file mount
+ * an empty file as the last component. Each prefix is resolved inside
+ * the root, symlinks included, so a link in the image such as
+ * /escape -> /../../../run only leads to the root's own /run; a link to
+ * something missing is followed by hand (its target made inside the
+ * root), as openat2 only says ENOENT. Returns an O_PATH fd on it (dies
+ * on failure). */
+static int mount_point(int efd, int rootfd, const char *dst, bool file)
+{
+	char walk[4096], prefix[4096], link[4096];
+	size_t len = 0;
+	int links = 0;
+	snprintf(walk, sizeof(walk), "%s", dst);
+	int fd = open_in_root(rootfd, "", O_PATH | O_DIRECTORY);
+	if (fd < 0)
+		die(efd, "the container's root: %s", strerror(errno));
+	for (const char *c = walk;;) {
+		c += strspn(c, "/");
+		size_t n = strcspn(c, "/");
+		if (n == 0)
+			break;
+		if (len + 1 + n >= sizeof(prefix) || n > NAME_MAX)
+			die(efd, "mount point %s: name too long", dst);
+		bool last = c[n + strspn(c + n, "/")] == '\0';
+		char name[NAME_MAX + 1];
+		memcpy(name, c, n);
+		name[n] = '\0';
+		size_t parent_len = len;
+		prefix[len++] = '/';
+		memcpy(prefix + len, name, n + 1);
+		len += n;
+		int next = open_in_root(rootfd, prefix, O_PATH);
+		if (next < 0 && errno == ENOENT) {
+			/* Made in the parent as resolved; a dangling symlink
+			 * there gives EEXIST. */
+			int r = last && file ? mknodat(fd, name, S_IFREG | 0644, 0)
+					     : mkdirat(fd, name, 0755);
+			if (r && errno != EEXIST)
+				die(efd, "mount point %s: make %s: %s", dst, prefix,
+				    strerror(errno));
+			ssize_t ln = r ? readlinkat(fd, name, link, sizeof(link) - 1) : -1;
+			if (ln > 0) {
+				/* The link's target in place of this
+				 * component, then the rest: walked again from
+				 * the root, so ".." in it stops there. */
+				link[ln] = '\0';
+				char again[4096];
+				prefix[parent_len] = '\0';
+				int w = snprintf(again, sizeof(again), "%s/%s/%s",
+						 link[0] == '/' ? "" : prefix, link, c + n);
+				if (++links > 40 || w < 0 || (size_t)w >= sizeof(again))
+					die(efd, "mount point %s: %s", dst, strerror(ELOOP));
+				memcpy(walk, again, (size_t)w + 1);
+				close(fd);
+				if ((fd = open_in_root(rootfd, "", O_PATH | O_DIRECTORY)) < 0)
+					die(efd, "the container's root: %s", strerror(errno));
+				len = 0;
+				c = walk;
+				continue;
+			}
+			next = open_in_root(rootfd, prefix, O_PATH);
+		}
+		if (next < 0)
+			die(efd, "mount point %s: %s: %s", dst, prefix, strerror(errno));
+		close(fd);
+		fd = next;
+		c += n;
+	}
+	struct stat st;
+	if (fstat(fd, &st))
+		die(efd, "mount point %s: %s", dst, strerror(errno));
+	if (file == !!S_ISDIR(st.st_mode))
+		die(efd, "mount point %s: %s", dst,
+		    file ? "a directory, and the source is a file" : "not a directory");
+	return fd;
+}
+
+/* mount() on dst inside the container's root, the mount point made if
+ * missing. */
+static void mount_in(int efd, int rootfd, const char *src, const char *dst, const char *type,
+		     unsigned long flags, const char *data)
+{
+	char p[32];
+	int fd = mount_point(efd, rootfd, dst, false);
+	if (mount(src, fd_path(p, fd), type, flags, data))
+		die(efd, "mount %s on %s: %s", type ? type : src, dst, strerror(errno));
+	close(fd);
+}
+
+/* /dev as a container expects it: a tmpfs with the usual nodes, made
+ * through an fd on the new tmpfs (a /dev symlink in the image cannot
+ * send them elsewhere). */
+static void make_dev(int efd, int rootfd)
+{
+	mount_in(efd, rootfd, "tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755");
+	int dev = open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY);
+	if (dev < 0)
+		die(efd, "/dev: %s", strerror(errno));
 	static const struct {
 		const char *name;
 		unsigned maj, min;
 	} nodes[] = {{"null", 1, 3},   {"zero", 1, 5},	  {"full", 1, 7},
 		     {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
-	char path[4096];
 	for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
-		snprintf(path, sizeof(path), "%s/dev/%s", root, nodes[i].name);
-		if (mknod(path, S_IFCHR | 0666, makedev(nodes[i].maj, nodes[i].min)))
+		if (mknodat(dev, nodes[i].name, S_IFCHR | 0666,
+			    makedev(nodes[i].maj, nodes[i].min)))
 			die(efd, "mknod /dev/%s: %s", nodes[i].name, strerror(errno));
-		chmod(path, 0666); /* past the umask */
+		fchmodat(dev, nodes[i].name, 0666, 0); /* past the umask */
 	}
-	mount_in(efd, root, "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+	mount_in(efd, rootfd, "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
 		 "newinstance,ptmxmode=0666,mode=0620");
-	mount_in(efd, root, "shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	mount_in(efd, rootfd, "shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 		 "mode=1777");
 	static const char *const links[][2] = {{"pts/ptmx", "ptmx"},
 					       {"/proc/self/fd", "fd"},
 					       {"/proc/self/fd/0", "stdin"},
 					       {"/proc/self/fd/1", "stdout"},
 					       {"/proc/self/fd/2", "stderr"}};
-	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
-		snprintf(path, sizeof(path), "%s/dev/%s", root, links[i][1]);
-		if (symlink(links[i][0], path))
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+		if (symlinkat(links[i][0], dev, links[i][1]))
 			die(efd, "symlink /dev/%s: %s", links[i][1], strerror(errno));
+	close(dev);
+}
+
+/* The virtio-fs shares bind mounts come from, each mounted once under
+ * /run/shares/TAG in the container's mount namespace (the pivot drops
+ * them; only the binds stay). */
+struct shares {
+	char tag[PROTO_MAX_MOUNTS][37];
+	int fd[PROTO_MAX_MOUNTS]; /* O_PATH on the share's root */
+	int n;
+};
+
+static int share_root(int efd, struct shares *sh, const char *tag)
+{
+	for (int i = 0; i < sh->n; i++)
+		if (!strcmp(sh->tag[i], tag))
+			return sh->fd[i];
+	if (sh->n == PROTO_MAX_MOUNTS)
+		die(efd, "too many shares");
+	char dir[64];
+	snprintf(dir, sizeof(dir), "/run/shares/%s", tag);
+	mkdirs(dir);
+	int fd = -1;
+	if (mount(tag, dir, "virtiofs", 0, NULL) ||
+	    (fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		die(efd, "mount the virtio-fs share %s: %s", tag, strerror(errno));
+	snprintf(sh->tag[sh->n], sizeof(sh->tag[0]), "%s", tag);
+	sh->fd[sh->n++] = fd;
+	return fd;
+}
+
+/* One of the request's mounts, on its destination inside the root. */
+static void extra_mount(int efd, int rootfd, struct shares *sh, const struct proto_mount *m)
+{
+	unsigned long flags, prop;
+	char data[PROTO_MAX_MOUNT_DATA], sp[32], dp[32];
+	if (proto_mount_flags(m, &flags, &prop, data, sizeof(data)))
+		die(efd, "mount %s: options too long", m->destination);
+	bool bind = !strcmp(m->type, "bind");
+	const char *source = m->source ? m->source : m->type;
+	int sfd = -1;
+	bool file = false;
+	if (bind) {
+		/* The path inside the share is resolved inside it too. */
+		char tag[37];
+		const char *path;
+		if (proto_mount_source(m->source, tag, &path))
+			die(efd, "mount %s: bad source %s", m->destination, m->source);
+		sfd = open_in_root(share_root(efd, sh, tag), path, O_PATH);
+		struct stat st;
+		if (sfd < 0 || fstat(sfd, &st))
+			die(efd, "mount %s: source %s: %s", m->destination, m->source,
+			    strerror(errno));
+		file = !S_ISDIR(st.st_mode);
+		source = fd_path(sp, sfd);
+	} else {
+		flags &= ~(unsigned long)(MS_BIND | MS_REC); /* only a bind binds */
 	}
+	int dfd = mount_point(efd, rootfd, m->destination, file);
+	/* A bind's first call takes no flags but MS_REC: ro, nosuid and the
+	 * like come with a remount of the new mount. */
+	if (mount(source, fd_path(dp, dfd), bind ? NULL : m->type,
+		  bind ? flags & (MS_BIND | MS_REC) : flags, bind || !data[0] ? NULL : data))
+		die(efd, "mount %s on %s: %s", bind ? m->source : m->type, m->destination,
+		    strerror(errno));
+	close(dfd);
+	if (sfd >= 0)
+		close(sfd);
+	unsigned long rest = flags & ~(unsigned long)(MS_BIND | MS_REC);
+	if (!(bind && rest) && !prop)
+		return;
+	/* The fd we mounted on is beneath the new mount: look again to get
+	 * the mount itself. */
+	if ((dfd = open_in_root(rootfd, m->destination, O_PATH)) < 0)
+		die(efd, "mount %s: %s", m->destination, strerror(errno));
+	if (bind && rest && mount(NULL, fd_path(dp, dfd), NULL, MS_REMOUNT | MS_BIND | rest, NULL))
+		die(efd, "remount %s with its options: %s", m->destination, strerror(errno));
+	if (prop && mount(NULL, fd_path(dp, dfd), NULL, prop, NULL))
+		die(efd, "propagation of %s: %s", m->destination, strerror(errno));
+	close(dfd);
 }
 
 /* In the new namespaces: the rootfs and its mounts, then pivot into it. */
@@ -126,12 +305,23 @@ static void setup_root(int efd, const struct proto_create *c)
 		if (mount("overlay", root, "overlay", 0, opts))
 			die(efd, "overlay on the rootfs: %s", strerror(errno));
 	}
-	/* A read-only rootfs still needs its mount points: they go on
-	 * tmpfs-backed paths only when they exist already. */
-	mount_in(efd, root, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-	mount_in(efd, root, "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY,
-		 NULL);
-	make_dev(efd, root);
+	/* Everything inside the root goes through an fd on it, resolved
+	 * inside it: the image is untrusted. A read-only root needs its
+	 * mount points to exist already. */
+	int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		die(efd, "the container's root: %s", strerror(errno));
+	mount_in(efd, rootfd, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	mount_in(efd, rootfd, "sysfs", "/sys", "sysfs",
+		 MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL);
+	make_dev(efd, rootfd);
+	/* The request's own mounts, in order, over what is there by now. */
+	struct shares sh = {.n = 0};
+	for (int i = 0; i < c->nmounts; i++)
+		extra_mount(efd, rootfd, &sh, &c->mounts[i]);
+	for (int i = 0; i < sh.n; i++)
+		close(sh.fd[i]);
+	close(rootfd);
 	if (c->hostname && sethostname(c->hostname, strlen(c->hostname)))
 		die(efd, "sethostname: %s", strerror(errno));
 	/* pivot_root(".", "."): the old root ends up on top of the new one
@@ -457,7 +647,14 @@ int container_spawn(const struct proto_create *c, struct container_proc *p, char
 	if (n == 1 && msg[0] == '\0' && stdio_parent(&io, p) == 0)
 		return 0;
 	stdio_close(&io);
-	if (read_error(p->error_fd, err, errlen, NULL) == 0)
+	/* A byte other than NUL was the reason's first. */
+	char rest[512] = "";
+	bool got = read_error(p->error_fd, rest, sizeof(rest), NULL) != 0;
+	if (n == 1 && msg[0] != '\0')
+		snprintf(err, errlen, "%c%s", msg[0], rest);
+	else if (got)
+		snprintf(err, errlen, "%s", rest);
+	else
 		snprintf(err, errlen, "container setup died");
 	int fds[] = {p->stdin_fd,  p->stdout_fd, p->stderr_fd,
 		     p->status_fd, p->start_fd,	 p->error_fd};

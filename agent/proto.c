@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -355,6 +356,166 @@ bool proto_valid_tag(const char *tag)
 		       n;
 }
 
+static const struct {
+	const char *name;
+	unsigned long set, clear; /* mount flags */
+	unsigned long propagation;
+} mount_options[] = {
+	{"ro", MS_RDONLY, 0, 0},
+	{"rw", 0, MS_RDONLY, 0},
+	{"nosuid", MS_NOSUID, 0, 0},
+	{"suid", 0, MS_NOSUID, 0},
+	{"nodev", MS_NODEV, 0, 0},
+	{"dev", 0, MS_NODEV, 0},
+	{"noexec", MS_NOEXEC, 0, 0},
+	{"exec", 0, MS_NOEXEC, 0},
+	{"sync", MS_SYNCHRONOUS, 0, 0},
+	{"async", 0, MS_SYNCHRONOUS, 0},
+	{"dirsync", MS_DIRSYNC, 0, 0},
+	{"relatime", MS_RELATIME, 0, 0},
+	{"norelatime", 0, MS_RELATIME, 0},
+	{"noatime", MS_NOATIME, 0, 0},
+	{"atime", 0, MS_NOATIME, 0},
+	{"strictatime", MS_STRICTATIME, 0, 0},
+	{"nodiratime", MS_NODIRATIME, 0, 0},
+	{"diratime", 0, MS_NODIRATIME, 0},
+	{"bind", MS_BIND, 0, 0},
+	{"rbind", MS_BIND | MS_REC, 0, 0},
+	{"private", 0, 0, MS_PRIVATE},
+	{"rprivate", 0, 0, MS_PRIVATE | MS_REC},
+	{"slave", 0, 0, MS_SLAVE},
+	{"rslave", 0, 0, MS_SLAVE | MS_REC},
+	{"shared", 0, 0, MS_SHARED},
+	{"rshared", 0, 0, MS_SHARED | MS_REC},
+	{"unbindable", 0, 0, MS_UNBINDABLE},
+	{"runbindable", 0, 0, MS_UNBINDABLE | MS_REC},
+};
+
+int proto_mount_flags(const struct proto_mount *m, unsigned long *flags, unsigned long *propagation,
+		      char *data, size_t datalen)
+{
+	*flags = m->type && !strcmp(m->type, "bind") ? MS_BIND : 0;
+	*propagation = 0;
+	size_t len = 0;
+	if (datalen)
+		data[0] = '\0';
+	for (int i = 0; i < m->noptions; i++) {
+		const char *o = m->options[i];
+		size_t k = 0, n = sizeof(mount_options) / sizeof(mount_options[0]);
+		while (k < n && strcmp(o, mount_options[k].name))
+			k++;
+		if (k < n) {
+			*flags = (*flags & ~mount_options[k].clear) | mount_options[k].set;
+			if (mount_options[k].propagation)
+				*propagation = mount_options[k].propagation;
+			continue;
+		}
+		/* Anything else is the file system's: options in order. */
+		size_t ol = strlen(o);
+		if (len + (len ? 1 : 0) + ol + 1 > datalen)
+			return -1;
+		if (len)
+			data[len++] = ',';
+		memcpy(data + len, o, ol + 1);
+		len += ol;
+	}
+	return 0;
+}
+
+int proto_mount_source(const char *source, char tag[37], const char **path)
+{
+	size_t n = strcspn(source, "/");
+	if (n == 0 || n > 36)
+		return -1;
+	memcpy(tag, source, n);
+	tag[n] = '\0';
+	if (!proto_valid_tag(tag))
+		return -1;
+	*path = source[n] ? source + n + 1 : "";
+	return 0;
+}
+
+/* An absolute path without "." or ".." components (what a mount
+ * destination must be), at most PATH_MAX - 1 bytes. */
+static bool clean_abs_path(const char *p)
+{
+	if (p[0] != '/' || strlen(p) >= 4096)
+		return false;
+	for (const char *c = p; *c;) {
+		while (*c == '/')
+			c++;
+		size_t n = strcspn(c, "/");
+		if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+			return false;
+		c += n;
+	}
+	return true;
+}
+
+static const char *const mount_types[] = {"bind",  "tmpfs",  "ramfs",  "proc",
+					  "sysfs", "devpts", "mqueue", "cgroup2"};
+
+/* "mounts": each one checked; field names say which, e.g. mounts[2].type. */
+static int parse_mounts(const json_t *a, struct proto_create *c, char *err, size_t errlen)
+{
+	if (!a)
+		return 0;
+	if (!json_is_array(a) || json_array_size(a) > PROTO_MAX_MOUNTS)
+		return bad(err, errlen, "mounts", "an array of at most 64 mounts");
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		const json_t *j = json_array_get(a, i);
+		struct proto_mount *m = &c->mounts[i];
+		char f[64];
+		*m = (struct proto_mount){0};
+		snprintf(f, sizeof(f), "mounts[%zu]", i);
+		if (!json_is_object(j))
+			return bad(err, errlen, f, "an object");
+		snprintf(f, sizeof(f), "mounts[%zu].destination", i);
+		if (string_field(j, "destination", f, &m->destination, err, errlen))
+			return -1;
+		if (!m->destination || !clean_abs_path(m->destination))
+			return bad(err, errlen, f, "an absolute path without . or .. components");
+		snprintf(f, sizeof(f), "mounts[%zu].type", i);
+		if (string_field(j, "type", f, &m->type, err, errlen))
+			return -1;
+		size_t t = 0, nt = sizeof(mount_types) / sizeof(mount_types[0]);
+		while (m->type && t < nt && strcmp(m->type, mount_types[t]))
+			t++;
+		if (!m->type || t == nt)
+			return bad(err, errlen, f,
+				   "bind, tmpfs, ramfs, proc, sysfs, devpts, mqueue or cgroup2");
+		snprintf(f, sizeof(f), "mounts[%zu].source", i);
+		if (string_field(j, "source", f, &m->source, err, errlen))
+			return -1;
+		char tag[37];
+		const char *path;
+		if (!strcmp(m->type, "bind") &&
+		    (!m->source || proto_mount_source(m->source, tag, &path)))
+			return bad(err, errlen, f, "a virtio-fs tag, or TAG/path");
+		snprintf(f, sizeof(f), "mounts[%zu].options", i);
+		const json_t *o = json_object_get(j, "options");
+		if (o) {
+			if (!json_is_array(o) || json_array_size(o) > PROTO_MAX_MOUNT_OPTIONS)
+				return bad(err, errlen, f, "an array of at most 32 strings");
+			for (size_t k = 0; k < json_array_size(o); k++) {
+				const json_t *s = json_array_get(o, k);
+				if (!json_is_string(s) ||
+				    strlen(json_string_value(s)) != json_string_length(s) ||
+				    !json_string_length(s))
+					return bad(err, errlen, f, "an array of non-empty strings");
+				m->options[k] = json_string_value(s);
+			}
+			m->noptions = (int)json_array_size(o);
+		}
+		unsigned long flags, prop;
+		char data[PROTO_MAX_MOUNT_DATA];
+		if (proto_mount_flags(m, &flags, &prop, data, sizeof(data)))
+			return bad(err, errlen, f, "options whose data fits in 4096 bytes");
+		c->nmounts = (int)i + 1;
+	}
+	return 0;
+}
+
 int proto_create_parse(const json_t *j, struct proto_create *c, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof(*c));
@@ -381,6 +542,8 @@ int proto_create_parse(const json_t *j, struct proto_create *c, char *err, size_
 	} else if (strncmp(c->rootfs_source, "/dev/", 5) || strstr(c->rootfs_source, "..")) {
 		return bad(err, errlen, "rootfs.source", "a device under /dev");
 	}
+	if (parse_mounts(json_object_get(j, "mounts"), c, err, errlen))
+		return -1;
 	return proto_process_parse(json_object_get(j, "process"), &c->process, err, errlen);
 }
 
@@ -420,6 +583,28 @@ json_t *proto_create_json(const struct proto_create *c)
 			      c->rootfs_readonly, "overlay", c->rootfs_overlay, "process",
 			      proto_process_json(&c->process));
 	if (j && c->hostname && json_object_set_new(j, "hostname", json_string(c->hostname))) {
+		json_decref(j);
+		return NULL;
+	}
+	json_t *mounts = j ? json_array() : NULL;
+	for (int i = 0; mounts && i < c->nmounts; i++) {
+		const struct proto_mount *m = &c->mounts[i];
+		json_t *o = json_array();
+		for (int k = 0; o && k < m->noptions; k++)
+			if (json_array_append_new(o, json_string(m->options[k]))) {
+				json_decref(o);
+				o = NULL; /* json_pack then fails: no mount goes missing */
+			}
+		json_t *mj = json_pack("{s:s, s:s, s:o}", "destination", m->destination, "type",
+				       m->type, "options", o);
+		if (!mj ||
+		    (m->source && json_object_set_new(mj, "source", json_string(m->source))) ||
+		    json_array_append_new(mounts, mj)) {
+			json_decref(mounts);
+			mounts = NULL;
+		}
+	}
+	if (j && (!mounts || json_object_set_new(j, "mounts", mounts))) {
 		json_decref(j);
 		return NULL;
 	}

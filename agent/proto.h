@@ -24,7 +24,7 @@
  *   create   {"container","rootfs":{"source","fstype","readonly","overlay"},
  *             (source: a block device under /dev, or a virtio-fs tag when
  *             fstype is "virtiofs")
- *             "hostname","process":PROCESS}
+ *             "hostname","process":PROCESS,"mounts":[MOUNT,...]}
  *   start    {"container"}  an exec failure's error carries "exit_code"
  *            (127: not found, 126: not runnable), as a shell's would
  *   exec     {"container","exec_id","process":PROCESS}
@@ -46,6 +46,30 @@
  *           "uid":0, "gid":0, "additional_gids":[], "terminal":false,
  *           "no_new_privs":false,
  *           "rlimits":[{"type":"RLIMIT_NOFILE","soft":N,"hard":N}, ...]}
+ * MOUNT, as OCI spells it (at most PROTO_MAX_MOUNTS, applied in order
+ * after the rootfs and the container's /proc, /sys and /dev, before the
+ * pivot into the root):
+ *   {"destination":"/abs/path"  absolute, no "." or ".." components; it is
+ *                               resolved inside the container's root
+ *                               (symlinks in the image included, so it
+ *                               never leaves it) and made if missing,
+ *    "type":"bind"|"tmpfs"|"ramfs"|"proc"|"sysfs"|"devpts"|"mqueue"|
+ *           "cgroup2",
+ *    "source":"..."             bind: "TAG" or "TAG/path", a virtio-fs
+ *                               share (the agent mounts each once) and a
+ *                               path resolved inside it; a file binds onto
+ *                               a file; others: optional, the device name
+ *                               shown in /proc/mounts (default: the type),
+ *    "options":["ro","nosuid","mode=755",...]}
+ *                               ro rw nosuid suid nodev dev noexec exec
+ *                               sync async dirsync relatime norelatime
+ *                               noatime atime strictatime nodiratime
+ *                               diratime bind rbind, and the propagation
+ *                               [r]private [r]slave [r]shared
+ *                               [r]unbindable are mount flags; anything
+ *                               else goes to the file system as data
+ *                               ("mode=755,size=65536k"); at most
+ *                               PROTO_MAX_MOUNT_OPTIONS.
  */
 #ifndef VMM_AGENT_PROTO_H
 #define VMM_AGENT_PROTO_H
@@ -56,11 +80,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define PROTO_VERSION	  1
-#define PROTO_AGENT_PORT  1024
-#define PROTO_MAX_MSG	  (1 << 20)
-#define PROTO_MAX_ARGS	  4096 /* args or env entries in a process */
-#define PROTO_MAX_RLIMITS 16
+#define PROTO_VERSION		1
+#define PROTO_AGENT_PORT	1024
+#define PROTO_MAX_MSG		(1 << 20)
+#define PROTO_MAX_ARGS		4096 /* args or env entries in a process */
+#define PROTO_MAX_RLIMITS	16
+#define PROTO_MAX_MOUNTS	64
+#define PROTO_MAX_MOUNT_OPTIONS 32
+#define PROTO_MAX_MOUNT_DATA	4096 /* one page: what mount(2) copies */
 
 /* A frame in buf[0..len): returns the body length and sets *body when a
  * whole frame is there, 0 when more bytes are needed, -1 when the length
@@ -100,6 +127,15 @@ struct proto_process {
 	int nrlimits;
 };
 
+/* One extra mount: borrowed strings, as the process's. */
+struct proto_mount {
+	const char *destination; /* absolute, checked */
+	const char *type;	 /* one of the types above */
+	const char *source;	 /* bind: "TAG[/path]"; else the device name */
+	const char *options[PROTO_MAX_MOUNT_OPTIONS];
+	int noptions;
+};
+
 struct proto_create {
 	const char *container;
 	const char *rootfs_source; /* a block device, or a virtio-fs tag */
@@ -108,6 +144,8 @@ struct proto_create {
 	bool rootfs_overlay;  /* the device is shared read-only: a tmpfs upper */
 	const char *hostname; /* NULL: keep the VM's */
 	struct proto_process process;
+	struct proto_mount mounts[PROTO_MAX_MOUNTS];
+	int nmounts;
 };
 
 /* Checks a hello (from the host, or the agent's answer): type "hello"
@@ -125,6 +163,20 @@ const char *proto_rlimit_name(int resource);
 int proto_process_parse(const json_t *j, struct proto_process *p, char *err, size_t errlen);
 int proto_create_parse(const json_t *j, struct proto_create *c, char *err, size_t errlen);
 void proto_process_free(struct proto_process *p);
+
+/* A mount's options as mount(2) takes them: the flags for the mount
+ * itself (MS_BIND, MS_REC for bind and rbind, MS_RDONLY, ...), the
+ * propagation flags for a second call (MS_PRIVATE, ..., with MS_REC for
+ * the r- forms; 0 for none), and the other options joined with commas in
+ * data. A bind mount always gets MS_BIND. Returns 0, or -1 when data
+ * would not fit in datalen. */
+int proto_mount_flags(const struct proto_mount *m, unsigned long *flags, unsigned long *propagation,
+		      char *data, size_t datalen);
+
+/* A bind source "TAG[/path]" split: the tag copied into tag (37 bytes),
+ * *path pointing after the slash ("" for the share's root). Returns 0,
+ * or -1 when the tag is not a valid one. */
+int proto_mount_source(const char *source, char tag[37], const char **path);
 
 /* Build them (host side). NULL on allocation failure. */
 json_t *proto_process_json(const struct proto_process *p);

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 
 #include "proto.h"
 
@@ -54,6 +55,32 @@ static void check_network(const struct proto_network *n)
 	json_decref(again);
 }
 
+/* What setup_root relies on for each mount: an absolute destination with
+ * no "." or ".." component, a bind's source a tag, flags that fit. */
+static void check_mounts(const struct proto_create *c)
+{
+	if (c->nmounts < 0 || c->nmounts > PROTO_MAX_MOUNTS)
+		abort();
+	for (int i = 0; i < c->nmounts; i++) {
+		const struct proto_mount *m = &c->mounts[i];
+		if (!m->destination || m->destination[0] != '/' || strstr(m->destination, "/../") ||
+		    !m->type || m->noptions < 0 || m->noptions > PROTO_MAX_MOUNT_OPTIONS)
+			abort();
+		size_t n = strlen(m->destination);
+		if (n >= 3 && !strcmp(m->destination + n - 3, "/.."))
+			abort();
+		unsigned long flags, prop;
+		char data[PROTO_MAX_MOUNT_DATA], tag[37];
+		const char *path;
+		if (proto_mount_flags(m, &flags, &prop, data, sizeof(data)))
+			abort();
+		if (!strcmp(m->type, "bind") &&
+		    (!(flags & MS_BIND) || !m->source ||
+		     proto_mount_source(m->source, tag, &path) || !proto_valid_tag(tag)))
+			abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char err[256];
@@ -64,16 +91,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		json_t *m = proto_decode(body, (size_t)n, err, sizeof(err));
 		if (m) {
-			struct proto_create c;
+			static struct proto_create c;
 			if (proto_create_parse(m, &c, err, sizeof(err)) == 0) {
+				bool fs = !strcmp(c.rootfs_fstype, "virtiofs");
 				if (!proto_valid_id(c.container) ||
-				    strncmp(c.rootfs_source, "/dev/", 5))
+				    (fs ? !proto_valid_tag(c.rootfs_source)
+					: strncmp(c.rootfs_source, "/dev/", 5)))
 					abort();
 				check_process(&c.process);
+				check_mounts(&c);
 				/* What the host would send back must parse the same. */
 				json_t *again = proto_create_json(&c);
-				struct proto_create d;
-				if (!again || proto_create_parse(again, &d, err, sizeof(err)))
+				static struct proto_create d;
+				if (!again || proto_create_parse(again, &d, err, sizeof(err)) ||
+				    d.nmounts != c.nmounts)
 					abort();
 				proto_process_free(&d.process);
 				json_decref(again);

@@ -2,8 +2,10 @@
  * cmd_run: `vmm run --rootfs DIR -- CMD [ARG...]`: runs one command in a
  * container in a fresh microVM and exits with its status.
  *
- * The VM boots the guest kernel with the agent's initramfs, the rootfs as
- * an ext4 image on virtio-blk (until virtio-fs) and a vsock device. A
+ * The VM boots the guest kernel with the agent's initramfs, a vsock
+ * device and the rootfs: an image from the store as its ext4 image on
+ * virtio-blk (shared read-only, an overlay in the guest), a directory as
+ * a virtio-fs share; each -v volume is one more share. A
  * client thread talks to the agent (agent_client.h): create, the three
  * stdio streams, start, wait; it relays this process's stdin, stdout and
  * stderr, and passes SIGTERM/SIGINT/SIGHUP on to the container. When the
@@ -36,14 +38,17 @@
 #include "launch.h"
 #include "parse.h"
 #include "proto.h"
-#include "rootfs.h"
 #include "run_net.h"
 #include "runspec.h"
 #include "session.h"
 #include "state.h"
 
-#define DEFAULT_PATH   "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-#define EXIT_RUN_ERROR 125 /* as docker run: the run itself failed */
+#define DEFAULT_PATH	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define EXIT_RUN_ERROR	125 /* as docker run: the run itself failed */
+/* -v volumes: virtio-fs shares next to the rootfs's, one slot left for
+ * a network device (VM_VIRTIO_SLOTS: the disk or rootfs share, vsock,
+ * volumes, net). */
+#define RUN_MAX_VOLUMES (FS_MAX - 1)
 
 static void usage(FILE *f)
 {
@@ -59,6 +64,8 @@ static void usage(FILE *f)
 		   "  -r, --rootfs DIR       a root file system directory instead of an image\n"
 		   "                         (stdin is always attached then)\n"
 		   "  -i, --interactive      attach stdin (IMAGE form)\n"
+		   "  -v, --volume HOSTPATH:CTRPATH[:ro]  share a host directory or file\n"
+		   "                         with the container at CTRPATH (repeatable)\n"
 		   "  -e, --env KEY=VALUE    set an environment variable (repeatable)\n"
 		   "      --env-file FILE    KEY=VALUE lines\n"
 		   "  -w, --workdir DIR      working directory in the container\n"
@@ -85,7 +92,7 @@ static void usage(FILE *f)
 		   "stdout and stderr are the container process's. SIGTERM, SIGINT and SIGHUP\n"
 		   "are passed on to it. Exit status: the command's, 128+N if signal N ended\n"
 		   "it, 127 if it does not exist, 126 if it cannot be run, 125 if the run\n"
-		   "itself failed, 2 on a usage error. Not yet: -v.\n");
+		   "itself failed, 2 on a usage error.\n");
 }
 
 struct run {
@@ -300,6 +307,81 @@ static int parse_ulimit(const char *arg, struct proto_rlimit *out)
 	return 0;
 }
 
+/* -v HOSTPATH:CTRPATH[:ro|rw]: a virtio-fs share of HOSTPATH (its parent
+ * directory for a file) bound at CTRPATH. */
+struct volume {
+	char spec[2 * PATH_MAX];
+	const char *host, *ctr;
+	bool ro;
+	char tag[16];	       /* vol0, vol1, ... */
+	char dir[PATH_MAX];    /* the shared directory */
+	char source[16 + 256]; /* TAG or TAG/NAME for a file */
+};
+
+/* An absolute path without "." or ".." components, as the agent takes
+ * mount destinations. */
+static bool clean_abs_path(const char *p)
+{
+	if (p[0] != '/')
+		return false;
+	for (const char *c = p; *c;) {
+		c += strspn(c, "/");
+		size_t n = strcspn(c, "/");
+		if ((n == 1 && c[0] == '.') || (n == 2 && !strncmp(c, "..", 2)))
+			return false;
+		c += n;
+	}
+	return true;
+}
+
+/* Splits the spec (docker's spelling; HOSTPATH may hold ':'). Returns 0
+ * or -1 if it is malformed. */
+static int parse_volume(const char *arg, struct volume *v)
+{
+	if (strlen(arg) >= sizeof(v->spec))
+		return -1;
+	snprintf(v->spec, sizeof(v->spec), "%s", arg);
+	size_t n = strlen(v->spec);
+	if (n > 3 && (!strcmp(v->spec + n - 3, ":ro") || !strcmp(v->spec + n - 3, ":rw"))) {
+		v->ro = v->spec[n - 1] == 'o';
+		v->spec[n - 3] = '\0';
+	}
+	char *colon = strrchr(v->spec, ':');
+	if (!colon || colon == v->spec)
+		return -1;
+	*colon = '\0';
+	v->host = v->spec;
+	v->ctr = colon + 1;
+	return clean_abs_path(v->ctr) ? 0 : -1;
+}
+
+/* The host side of a volume: HOSTPATH must exist; a file is shared as
+ * its directory and bound alone. Returns 0, or -1 with err. */
+static int open_volume(struct volume *v, int i, char *err, size_t errlen)
+{
+	char abs[PATH_MAX];
+	struct stat st;
+	if (!realpath(v->host, abs) || stat(abs, &st)) {
+		snprintf(err, errlen, "-v %s: %s", v->host, strerror(errno));
+		return -1;
+	}
+	snprintf(v->tag, sizeof(v->tag), "vol%d", i);
+	if (S_ISDIR(st.st_mode)) {
+		snprintf(v->dir, sizeof(v->dir), "%s", abs);
+		snprintf(v->source, sizeof(v->source), "%s", v->tag);
+		return 0;
+	}
+	char *slash = strrchr(abs, '/');
+	if (!slash[1] || strlen(slash + 1) > 255) {
+		snprintf(err, errlen, "-v %s: not a file or directory", v->host);
+		return -1;
+	}
+	snprintf(v->source, sizeof(v->source), "%s/%s", v->tag, slash + 1);
+	*slash = '\0';
+	snprintf(v->dir, sizeof(v->dir), "%s", abs[0] ? abs : "/");
+	return 0;
+}
+
 /* --env-file: KEY=VALUE lines (blank lines and # comments skipped). */
 static int read_env_file(const char *path, char **env, int *nenv, int max)
 {
@@ -330,6 +412,7 @@ int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"rootfs", required_argument, NULL, 'r'},
+		{"volume", required_argument, NULL, 'v'},
 		{"env", required_argument, NULL, 'e'},
 		{"env-file", required_argument, NULL, 'E'},
 		{"workdir", required_argument, NULL, 'w'},
@@ -367,11 +450,28 @@ int cmd_run(int argc, char **argv)
 	int nrlimits = 0;
 	static struct run_net net;
 	run_net_parse("none", &net, NULL, 0);
+	static struct volume vols[RUN_MAX_VOLUMES];
+	int nvols = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, "+r:e:w:u:p:m:itdh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+r:v:e:w:u:p:m:itdh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			rootfs = optarg;
+			break;
+		case 'v':
+			if (nvols == RUN_MAX_VOLUMES) {
+				fprintf(stderr, "vmm run: -v: at most %d volumes\n",
+					RUN_MAX_VOLUMES);
+				return 2;
+			}
+			if (parse_volume(optarg, &vols[nvols])) {
+				fprintf(stderr,
+					"vmm run: -v: '%s' is not HOSTPATH:CTRPATH[:ro] (CTRPATH "
+					"absolute, without . or ..)\n",
+					optarg);
+				return 2;
+			}
+			nvols++;
 			break;
 		case 'e':
 			if (!strchr(optarg, '=') || optarg[0] == '=' || ro.nenv >= PROTO_MAX_ARGS) {
@@ -520,6 +620,13 @@ int cmd_run(int argc, char **argv)
 	static struct image img;
 	struct image_store store;
 	char err[512];
+	/* Volumes first: a missing HOSTPATH is the user's to fix before
+	 * anything is resolved or made. */
+	for (int i = 0; i < nvols; i++)
+		if (open_volume(&vols[i], i, err, sizeof(err))) {
+			fprintf(stderr, "vmm run: %s\n", err);
+			return EXIT_RUN_ERROR;
+		}
 	if (rootfs) {
 		snprintf(img.rootfs, sizeof(img.rootfs), "%s", rootfs);
 	} else if (store_open(&store, err, sizeof(err)) ||
@@ -545,18 +652,19 @@ int cmd_run(int argc, char **argv)
 	}
 	/* Scratch: the rootfs image, the vsock socket and the console log. */
 	const char *tmp = getenv("TMPDIR");
-	static char dir[PATH_MAX], image[PATH_MAX + 16], sock[PATH_MAX + 16], log[PATH_MAX + 16];
+	static char dir[PATH_MAX], sock[PATH_MAX + 16], log[PATH_MAX + 16];
 	snprintf(dir, sizeof(dir), "%s/vmm-run.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(dir)) {
 		fprintf(stderr, "vmm run: scratch directory %s: %s\n", dir, strerror(errno));
 		return EXIT_RUN_ERROR;
 	}
-	snprintf(image, sizeof(image), "%s/rootfs.img", dir);
 	snprintf(sock, sizeof(sock), "%s/vsock", detach ? state : dir);
 	snprintf(log, sizeof(log), "%s/console.log", detach ? state : dir);
 	int status = EXIT_RUN_ERROR;
 	static struct run r = {.sig_pipe = {-1, -1}, .ready_fd = -1};
-	static struct disk disk;
+	static struct disk disk = {.fd = -1, .file = -1, .kick_fd = -1, .irq_fd = -1};
+	static struct fs fss[FS_MAX];
+	int nfs = 0;
 	static struct vsock vsock;
 	char spec_s[PATH_MAX + 32];
 	int console = -1;
@@ -566,21 +674,40 @@ int cmd_run(int argc, char **argv)
 	r.session.tty = tty;
 	/* An image from the store: its ext4 image, made once and shared
 	 * read-only, with the container's writes on an overlay in the guest.
-	 * A directory: an image of it for this run only, written directly. */
+	 * A --rootfs directory: a virtio-fs share the container writes
+	 * directly, as runc does with a rootfs directory (read-only on the
+	 * host side too with --read-only). Any other directory (a plain
+	 * rootfs IMAGE, or a tar unpacked for the run): a read-only share
+	 * with an overlay, so the run changes nothing there. */
 	static char shared[PATH_MAX + 4];
-	bool overlay = img.id[0];
-	if (overlay ? image_disk(&store, &img, shared, sizeof(shared) - 3, err, sizeof(err))
-		    : rootfs_image(img.rootfs, image, err, sizeof(err))) {
-		fprintf(stderr, "vmm run: %s\n", err);
-		goto out;
-	}
-	if (overlay)
+	bool on_disk = img.id[0], overlay = !rootfs;
+	if (on_disk) {
+		if (image_disk(&store, &img, shared, sizeof(shared) - 3, err, sizeof(err))) {
+			fprintf(stderr, "vmm run: %s\n", err);
+			goto out;
+		}
 		strcat(shared, ",ro");
-	disk_parse_spec(overlay ? shared : image, &disk);
+		disk_parse_spec(shared, &disk);
+	} else {
+		fs_init(&fss[nfs++], "rootfs", img.rootfs, read_only || overlay, FS_CACHE_AUTO);
+	}
+	/* Volumes: one share each, bound where asked. */
+	static struct proto_mount mounts[RUN_MAX_VOLUMES];
+	for (int i = 0; i < nvols; i++) {
+		fs_init(&fss[nfs++], vols[i].tag, vols[i].dir, vols[i].ro, FS_CACHE_AUTO);
+		mounts[i] = (struct proto_mount){.destination = vols[i].ctr,
+						 .type = "bind",
+						 .source = vols[i].source,
+						 .options = {"rbind", vols[i].ro ? "ro" : "rw"},
+						 .noptions = 2};
+	}
+	for (int i = 0; i < nfs; i++)
+		if (fs_open(&fss[i], nfs, 0, 0))
+			goto out; /* it said why */
 	snprintf(spec_s, sizeof(spec_s), "3,%s", sock);
 	console = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (disk_open(&disk) || vsock_parse_spec(spec_s, &vsock, err, sizeof(err)) || console < 0 ||
-	    pipe2(r.sig_pipe, O_CLOEXEC | O_NONBLOCK) ||
+	if ((on_disk && disk_open(&disk)) || vsock_parse_spec(spec_s, &vsock, err, sizeof(err)) ||
+	    console < 0 || pipe2(r.sig_pipe, O_CLOEXEC | O_NONBLOCK) ||
 	    agent_listen(&r.agent, sock, err, sizeof(err))) {
 		fprintf(stderr, "vmm run: cannot set up the VM: %s\n",
 			err[0] ? err : strerror(errno));
@@ -589,8 +716,8 @@ int cmd_run(int argc, char **argv)
 	r.session.sig_fd = r.sig_pipe[0];
 	r.create = (struct proto_create){
 		.container = id,
-		.rootfs_source = "/dev/vda",
-		.rootfs_fstype = "ext4",
+		.rootfs_source = on_disk ? "/dev/vda" : "rootfs",
+		.rootfs_fstype = on_disk ? "ext4" : "virtiofs",
 		.rootfs_readonly = read_only,
 		.rootfs_overlay = overlay,
 		.hostname = ro.hostname,
@@ -602,6 +729,8 @@ int cmd_run(int argc, char **argv)
 			    .terminal = tty},
 	};
 	memcpy(r.create.process.rlimits, rlimits, sizeof(rlimits));
+	memcpy(r.create.mounts, mounts, sizeof(mounts));
+	r.create.nmounts = nvols;
 	r.create.process.nrlimits = nrlimits;
 	if (run_net_open(&net))
 		goto out;
@@ -616,7 +745,9 @@ int cmd_run(int argc, char **argv)
 			.console_out = console,
 			.boot_timer = boot_timer,
 			.disks = &disk,
-			.ndisks = 1,
+			.ndisks = on_disk ? 1 : 0,
+			.fs = fss,
+			.nfs = nfs,
 			.vsock = &vsock,
 			.nets = net.enabled ? &net.net : NULL,
 			.nnets = net.enabled ? 1 : 0,
@@ -676,9 +807,10 @@ out:
 	agent_close(&r.agent);
 	disk_close(&disk);
 	run_net_close(&net);
+	for (int i = 0; i < nfs; i++)
+		fs_close(&fss[i]);
 	if (console >= 0)
 		close(console);
-	unlink(image);
 	if (!detach) {
 		unlink(log);
 		unlink(sock);

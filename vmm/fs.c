@@ -20,12 +20,20 @@
 #define HANDLE_MAX 4096
 #define FD_RESERVE 256 /* fds kept for everything else in the VMM */
 
-int fs_parse_spec(char *spec, struct fs *fs, char *why, size_t whylen)
+void fs_init(struct fs *fs, const char *tag, const char *dir, bool read_only, enum fs_cache cache)
 {
 	memset(fs, 0, sizeof(*fs));
 	fs->root_fd = fs->proc_fd = fs->irq_fd = -1;
 	fs->kick_fd[0] = fs->kick_fd[1] = -1;
-	fs->cache = FS_CACHE_AUTO;
+	fs->tag = tag;
+	fs->dir = dir;
+	fs->read_only = read_only;
+	fs->cache = cache;
+}
+
+int fs_parse_spec(char *spec, struct fs *fs, char *why, size_t whylen)
+{
+	fs_init(fs, NULL, NULL, false, FS_CACHE_AUTO);
 	char *eq = strchr(spec, '=');
 	if (!eq || eq == spec) {
 		snprintf(why, whylen, "'%s' is not TAG=HOSTDIR[,ro][,cache=none|auto|always]",
@@ -166,11 +174,6 @@ static void *worker(void *arg)
 {
 	struct fs_worker *w = arg;
 	struct fs *fs = w->fs;
-	/* Signals are the event loop's (a signalfd): one delivered here
-	 * would take its default action on the whole VMM. */
-	sigset_t all;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, NULL);
 	for (;;) {
 		pthread_mutex_lock(&fs->qlock);
 		while (!fs->qlen && !fs->quit)
@@ -220,6 +223,18 @@ static void kicked1(struct ev_op *op, int res)
 int fs_attach(struct fs *fs, struct kvm_vm *kvm, const struct guestmem *gm, struct evloop *loop,
 	      uint64_t base, int gsi, char *why, size_t whylen)
 {
+	/* /proc/self/fd is this process's: an fd on it opened before a fork
+	 * (vmm run -d daemonizes after fs_open) names the parent's table,
+	 * which is gone once the parent exits. */
+	int proc = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (proc < 0) {
+		int e = errno;
+		snprintf(why, whylen, "/proc/self/fd: %s", strerror(e));
+		return -e;
+	}
+	if (fs->proc_fd >= 0)
+		close(fs->proc_fd);
+	fs->proc_fd = proc;
 	fs->loop = loop;
 	fs->be.submit = submit;
 	fs->kick_op[0].complete = kicked0;
@@ -240,11 +255,18 @@ int fs_attach(struct fs *fs, struct kvm_vm *kvm, const struct guestmem *gm, stru
 		fs->workers = calloc(FS_WORKERS, sizeof(*fs->workers));
 		err = fs->workers ? 0 : -ENOMEM;
 	}
+	/* Workers take no signals: this runs before the VM blocks its stop
+	 * signals, and a SIGTERM left to a worker would kill the VMM
+	 * instead of reaching the loop's signalfd. */
+	sigset_t all, saved;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &saved);
 	for (int i = 0; i < FS_WORKERS && !err; i++) {
 		fs->workers[i].fs = fs;
 		err = -pthread_create(&fs->workers[i].thread, NULL, worker, &fs->workers[i]);
 		fs->workers[i].started = !err;
 	}
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
 	if (err)
 		snprintf(why, whylen, "fs %s: %s", fs->tag, strerror(-err));
 	return err;

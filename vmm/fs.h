@@ -118,6 +118,10 @@ struct fs {
 	struct ev_op kick_op[VIRTIO_FS_NQUEUES];
 };
 
+/* A share set up in code rather than from a spec (vmm run's rootfs and
+ * volumes): tag (1 to 36 bytes) and dir must outlive fs. */
+void fs_init(struct fs *fs, const char *tag, const char *dir, bool read_only, enum fs_cache cache);
+
 /* Parses "TAG=HOSTDIR[,ro][,cache=none|auto|always]" into *fs (tag 1 to
  * 36 bytes). spec is modified and must outlive fs. Returns 0, or -1 with
  * a reason in why. */

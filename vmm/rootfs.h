@@ -1,8 +1,9 @@
 /*
- * rootfs: a directory as a disk image the guest can mount, until
- * virtio-fs shares directories directly: an ext4 file system made by
- * Debian's mke2fs from the directory (`mke2fs -d`), owners, modes and
- * links kept.
+ * rootfs: a directory as a disk image the guest can mount: an ext4 file
+ * system made by Debian's mke2fs from the directory (`mke2fs -d`),
+ * owners, modes and links kept. The image store makes one per image
+ * (image_disk), shared read-only by its runs; directories given to
+ * `vmm run` go over virtio-fs instead.
  */
 #ifndef VMM_ROOTFS_H
 #define VMM_ROOTFS_H

@@ -137,6 +137,13 @@ expect 2 "--name: 'a/b' is not 1 to 64 of" "$vmm" run --name a/b busybox
 expect 2 "-d does not go with -i or -t" "$vmm" run -d -t busybox
 expect 2 "--workdir: 'rel' is not absolute" "$vmm" run -w rel busybox
 expect 125 "^vmm run: no image 'nosuch:1' here" "$vmm" run nosuch:1 true
+expect 125 "^vmm run: -v $tmp/nothere: No such file or directory$" \
+	"$vmm" run -v "$tmp/nothere:/data" --rootfs "$tmp" -- true
+expect 2 "-v: 'nocolon' is not HOSTPATH:CTRPATH\[:ro\]" "$vmm" run -v nocolon busybox
+expect 2 "-v: '$tmp:rel' is not HOSTPATH:CTRPATH" "$vmm" run -v "$tmp:rel" busybox
+expect 2 "-v: ':/data' is not HOSTPATH:CTRPATH" "$vmm" run -v :/data busybox
+expect 2 "-v: '$tmp:/a/../b:ro' is not HOSTPATH:CTRPATH" "$vmm" run -v "$tmp:/a/../b:ro" busybox
+expect 2 "-v: at most 7 volumes" "$vmm" run $(for i in 1 2 3 4 5 6 7 8; do echo -v "$tmp:/v$i"; done) busybox
 expect 125 "^vmm run: $tmp/nothere: No such file or directory$" "$vmm" run "$tmp/nothere" true
 # --net: one line naming what is wrong, 125 as docker run has it.
 expect 125 "^vmm run: --net: 'bogus' is not KEY=VALUE" "$vmm" run --net bogus busybox true

@@ -9,7 +9,13 @@
 #   - inside: pid 1 is the container's init, the process is pid 2;
 #     hostname, uid/gid, cwd and the environment exactly as asked;
 #   - -t: an interactive shell on a terminal;
-#   - a command that does not exist: one clear line and 127, as a shell.
+#   - a command that does not exist: one clear line and 127, as a shell;
+#   - the rootfs is DIR itself over virtio-fs: a write inside lands in
+#     DIR; --read-only: EROFS, DIR unchanged, and the share refuses writes
+#     on the host side too; DIR as a plain IMAGE: writes go to an overlay;
+#   - -v DIR:/data both ways; -v DIR:/data:ro refuses writes; a file
+#     volume binds the one file; a symlink in the rootfs aiming a volume's
+#     destination out of it stays inside.
 # usage: vmm-run.sh VMM
 set -uo pipefail
 vmm=$1
@@ -90,3 +96,77 @@ status=$?
 grep -q 'exec /no/such/command: No such file or directory' "$err" ||
 	fail "missing command: no clear message"
 echo "PASS: a missing command is reported: $(head -n1 "$err")"
+
+# The rootfs is DIR itself: what the container writes is in DIR.
+run -- sh -c 'echo from-guest >/tmp/by-container' >"$out" 2>"$err"
+status=$?
+[ "$status" = 0 ] || fail "rootfs: vmm run exited $status"
+[ "$(cat "$root/tmp/by-container" 2>/dev/null)" = from-guest ] || fail "rootfs: the write is not in DIR"
+echo "PASS: --rootfs DIR is shared: a write in the container appears in DIR"
+
+# --read-only: the mount and the share both refuse writes (the container,
+# root in its VM, remounts its root read-write: vmm itself still says
+# EROFS). The mount points (/proc, /sys, /dev) are there from the runs
+# above: a read-only root needs them.
+before=$(cd "$root" && find . | sort | md5sum)
+run --read-only -- sh -c 'echo x >/ro-file; echo "root=$?";
+	mount -o remount,rw / && echo remounted;
+	echo x >/ro-file; echo "share=$?"' >"$out" 2>"$err"
+status=$?
+[ "$status" = 0 ] || fail "--read-only: vmm run exited $status"
+grep -qx 'root=1' "$out" && grep -qx 'share=1' "$out" && grep -qx remounted "$out" ||
+	fail "--read-only: writes did not fail"
+[ "$(grep -c 'Read-only file system' "$err")" = 2 ] || fail "--read-only: not EROFS both times"
+[ "$(cd "$root" && find . | sort | md5sum)" = "$before" ] || fail "--read-only: DIR changed"
+echo "PASS: --read-only: EROFS in the mount and from the share itself, DIR unchanged"
+
+# The same DIR as a plain rootfs IMAGE: an overlay on a read-only share.
+timeout 300 "$vmm" run "$root" sh -c 'echo x >/tmp/overlaid && cat /tmp/overlaid' >"$out" 2>"$err"
+status=$?
+[ "$status" = 0 ] && [ "$(cat "$out")" = x ] || fail "plain IMAGE: status $status"
+[ -e "$root/tmp/overlaid" ] && fail "plain IMAGE: the write reached the directory"
+echo "PASS: a directory as IMAGE: writes go to an overlay, the directory stays as it was"
+
+# -v: both ways, read-only, a file.
+vol=$dir/vol
+mkdir -p "$vol" && echo from-host >"$vol/in" && echo sibling >"$dir/sibling"
+echo line1 >"$dir/app.conf"
+run -v "$vol:/data" -v "$dir/app.conf:/etc/app.conf" -- sh -c 'cat /data/in;
+	echo from-container >/data/out; cat /etc/app.conf; echo line2 >>/etc/app.conf;
+	ls /etc' >"$out" 2>"$err"
+status=$?
+[ "$status" = 0 ] || fail "-v: vmm run exited $status"
+[ "$(cat "$out")" = "$(printf 'from-host\nline1\napp.conf')" ] || fail "-v: the container saw: $(cat "$out")"
+[ "$(cat "$vol/out" 2>/dev/null)" = from-container ] || fail "-v: the container's write is not on the host"
+[ "$(cat "$dir/app.conf")" = "$(printf 'line1\nline2')" ] || fail "-v file: the append is not on the host"
+echo "PASS: -v DIR:/data and -v FILE:/etc/app.conf read and write both ways, the file alone"
+
+before=$(cd "$vol" && find . -type f -exec md5sum {} + | sort | md5sum)
+run -v "$vol:/data:ro" -- sh -c 'cat /data/in; echo x >/data/in; echo "over=$?";
+	echo x >/data/new; echo "new=$?"' >"$out" 2>"$err"
+status=$?
+[ "$status" = 0 ] || fail "-v :ro: vmm run exited $status"
+[ "$(cat "$out")" = "$(printf 'from-host\nover=1\nnew=1')" ] || fail "-v :ro: the container saw: $(cat "$out")"
+grep -q 'Read-only file system' "$err" || fail "-v :ro: not EROFS"
+[ "$(cd "$vol" && find . -type f -exec md5sum {} + | sort | md5sum)" = "$before" ] ||
+	fail "-v :ro: the host directory changed"
+echo "PASS: -v DIR:/data:ro: writes fail with EROFS, nothing changes on the host"
+
+# A symlink in the (untrusted) rootfs aiming the destination out of it:
+# resolved inside the root, so the mount point is made in DIR.
+ln -s /../../../run "$root/escape"
+run -v "$vol:/escape/x" -- sh -c 'cat /run/x/in' >"$out" 2>"$err"
+status=$?
+rm "$root/escape"
+[ "$status" = 0 ] || fail "escape: vmm run exited $status"
+[ "$(cat "$out")" = from-host ] || fail "escape: the volume is not at the root's /run/x"
+[ -d "$root/run/x" ] || fail "escape: the mount point was not made inside DIR"
+echo "PASS: /escape -> /../../../run in the rootfs: -v X:/escape/x lands on the root's own /run/x"
+
+# A mount the agent cannot make: the whole reason comes back, exit 125.
+run -v "$vol:/bin/sh" -- true >"$out" 2>"$err"
+status=$?
+[ "$status" = 125 ] || fail "bad mount point: vmm run exited $status, not 125"
+grep -qx 'vmm run: create: mount point /bin/sh: not a directory' "$err" ||
+	fail "bad mount point: no clear message"
+echo "PASS: a directory volume onto a file: $(head -n1 "$err")"

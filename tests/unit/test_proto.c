@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -213,6 +214,137 @@ START_TEST(create_round_trip_and_errors)
 	ck_assert_int_eq(proto_create_parse(j, &d, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "rootfs"));
 	json_decref(j);
+}
+END_TEST
+
+/* A create with c's fields and mounts_json as its "mounts": the parse
+ * result, with err set. */
+static int parse_mounts_json(const char *mounts_json, struct proto_create *d)
+{
+	char *args[] = {"true", NULL};
+	struct proto_create c = {.container = "c",
+				 .rootfs_source = "rootfs",
+				 .rootfs_fstype = "virtiofs",
+				 .process = {.args = args, .cwd = "/"}};
+	json_t *j = proto_create_json(&c);
+	ck_assert_ptr_nonnull(j);
+	json_object_set_new(j, "mounts", parse(mounts_json));
+	int rc = proto_create_parse(j, d, err, sizeof(err));
+	if (rc == 0)
+		proto_process_free(&d->process);
+	json_decref(j);
+	return rc;
+}
+
+START_TEST(create_mounts)
+{
+	char *args[] = {"true", NULL};
+	struct proto_create c = {
+		.container = "c",
+		.rootfs_source = "rootfs",
+		.rootfs_fstype = "virtiofs",
+		.process = {.args = args, .cwd = "/"},
+		.nmounts = 2,
+		.mounts = {{.destination = "/data",
+			    .type = "bind",
+			    .source = "vol0/sub/dir",
+			    .options = {"rbind", "ro", "rprivate"},
+			    .noptions = 3},
+			   {.destination = "/scratch",
+			    .type = "tmpfs",
+			    .options = {"nosuid", "mode=755", "noexec", "size=65536k"},
+			    .noptions = 4}}};
+	json_t *j = proto_create_json(&c);
+	ck_assert_ptr_nonnull(j);
+	static struct proto_create d;
+	ck_assert_int_eq(proto_create_parse(j, &d, err, sizeof(err)), 0);
+	ck_assert_int_eq(d.nmounts, 2);
+	ck_assert_str_eq(d.mounts[0].destination, "/data");
+	ck_assert_str_eq(d.mounts[0].source, "vol0/sub/dir");
+	ck_assert_int_eq(d.mounts[0].noptions, 3);
+	ck_assert_ptr_null(d.mounts[1].source);
+	proto_process_free(&d.process);
+	json_decref(j); /* d's strings were its */
+	unsigned long flags, prop;
+	char data[64], tag[37];
+	const char *path;
+	ck_assert_int_eq(proto_mount_flags(&c.mounts[0], &flags, &prop, data, sizeof(data)), 0);
+	ck_assert_uint_eq(flags, MS_BIND | MS_REC | MS_RDONLY);
+	ck_assert_uint_eq(prop, MS_PRIVATE | MS_REC);
+	ck_assert_str_eq(data, "");
+	ck_assert_int_eq(proto_mount_flags(&c.mounts[1], &flags, &prop, data, sizeof(data)), 0);
+	ck_assert_uint_eq(flags, MS_NOSUID | MS_NOEXEC);
+	ck_assert_uint_eq(prop, 0);
+	ck_assert_str_eq(data, "mode=755,size=65536k");
+	/* Later options win; the data must fit. */
+	struct proto_mount m = {
+		.type = "tmpfs", .options = {"ro", "rw", "mode=1777"}, .noptions = 3};
+	ck_assert_int_eq(proto_mount_flags(&m, &flags, &prop, data, sizeof(data)), 0);
+	ck_assert_uint_eq(flags, 0);
+	ck_assert_int_eq(proto_mount_flags(&m, &flags, &prop, data, 9), -1);
+	ck_assert_int_eq(proto_mount_source("vol0/sub/dir", tag, &path), 0);
+	ck_assert_str_eq(tag, "vol0");
+	ck_assert_str_eq(path, "sub/dir");
+	ck_assert_int_eq(proto_mount_source("rootfs", tag, &path), 0);
+	ck_assert_str_eq(path, "");
+	ck_assert_int_eq(proto_mount_source("/abs", tag, &path), -1);
+	ck_assert_int_eq(proto_mount_source("bad tag/x", tag, &path), -1);
+
+	/* No mounts at all is fine too. */
+	ck_assert_int_eq(parse_mounts_json("[]", &d), 0);
+	ck_assert_int_eq(d.nmounts, 0);
+
+	/* Each bad one: -1 and the field named. */
+	static const struct {
+		const char *json, *field;
+	} bad[] = {
+		{"{}", "mounts"},
+		{"[1]", "mounts[0]"},
+		{"[{\"destination\":\"/a\",\"type\":\"overlay\"}]", "mounts[0].type"},
+		{"[{\"destination\":\"/a\",\"type\":\"proc\"},{\"destination\":\"/b\"}]",
+		 "mounts[1].type"},
+		{"[{\"type\":\"proc\"}]", "mounts[0].destination"},
+		{"[{\"destination\":\"a/b\",\"type\":\"proc\"}]", "mounts[0].destination"},
+		{"[{\"destination\":\"/a/../../b\",\"type\":\"proc\"}]", "mounts[0].destination"},
+		{"[{\"destination\":\"/a/./b\",\"type\":\"proc\"}]", "mounts[0].destination"},
+		{"[{\"destination\":7,\"type\":\"proc\"}]", "mounts[0].destination"},
+		{"[{\"destination\":\"/a\",\"type\":\"bind\"}]", "mounts[0].source"},
+		{"[{\"destination\":\"/a\",\"type\":\"bind\",\"source\":\"/host/dir\"}]",
+		 "mounts[0].source"},
+		{"[{\"destination\":\"/a\",\"type\":\"bind\",\"source\":\"no spaces\"}]",
+		 "mounts[0].source"},
+		{"[{\"destination\":\"/a\",\"type\":\"bind\","
+		 "\"source\":\"a-tag-of-37-bytes-is-one-too-many-xxx\"}]",
+		 "mounts[0].source"},
+		{"[{\"destination\":\"/a\",\"type\":\"tmpfs\",\"options\":\"ro\"}]",
+		 "mounts[0].options"},
+		{"[{\"destination\":\"/a\",\"type\":\"tmpfs\",\"options\":[\"ro\",3]}]",
+		 "mounts[0].options"},
+		{"[{\"destination\":\"/a\",\"type\":\"tmpfs\",\"options\":[\"\"]}]",
+		 "mounts[0].options"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(parse_mounts_json(bad[i].json, &d) == -1, "%s parsed", bad[i].json);
+		char want[80];
+		snprintf(want, sizeof(want), "%s must be", bad[i].field);
+		ck_assert_msg(strstr(err, want), "%s: error '%s'", bad[i].json, err);
+	}
+
+	/* At most PROTO_MAX_MOUNTS. */
+	json_t *many = json_array();
+	for (int i = 0; i <= PROTO_MAX_MOUNTS; i++)
+		json_array_append_new(
+			many, json_pack("{s:s, s:s}", "destination", "/t", "type", "tmpfs"));
+	char *s = json_dumps(many, 0);
+	ck_assert_int_eq(parse_mounts_json(s, &d), -1);
+	ck_assert_ptr_nonnull(strstr(err, "mounts must be"));
+	json_array_remove(many, 0);
+	free(s);
+	s = json_dumps(many, 0);
+	ck_assert_int_eq(parse_mounts_json(s, &d), 0);
+	ck_assert_int_eq(d.nmounts, PROTO_MAX_MOUNTS);
+	free(s);
+	json_decref(many);
 }
 END_TEST
 
@@ -475,6 +607,7 @@ int main(void)
 	tcase_add_test(tc, process_errors);
 	tcase_add_test(tc, rlimits);
 	tcase_add_test(tc, create_round_trip_and_errors);
+	tcase_add_test(tc, create_mounts);
 	tcase_add_test(tc, ids);
 	tcase_add_test(tc, over_a_socket);
 	tcase_add_test(tc, hello_versions);
