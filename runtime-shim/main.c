@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "rt.h"
@@ -117,6 +118,18 @@ int main(int argc, char **argv)
 	if (optind >= argc) {
 		usage(stderr);
 		return 2;
+	}
+	/* The shim works from inside the state directory: the root must not
+	 * depend on the working directory. */
+	static char abs_root[4096];
+	if (rt.root[0] != '/') {
+		char cwd[2048];
+		if (!getcwd(cwd, sizeof(cwd))) {
+			fprintf(stderr, RT_NAME ": the working directory: %m\n");
+			return 1;
+		}
+		snprintf(abs_root, sizeof(abs_root), "%s/%s", cwd, rt.root);
+		rt.root = abs_root;
 	}
 	int first = optind;
 	const char *cmd = argv[first];

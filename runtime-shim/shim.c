@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -21,6 +22,7 @@
 #include "agent_client.h"
 #include "files.h"
 #include "launch.h"
+#include "mounts.h"
 #include "session.h"
 
 #define DEFAULT_MEM (256ULL << 20)
@@ -221,10 +223,43 @@ static int enter_netns(const struct oci_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/* The files of single-file binds, each bind-mounted onto an empty file
+ * in a tmpfs at ./files, in a mount namespace of our own: the guest sees
+ * those files and nothing beside them, and the mounts go when we do. Before
+ * any thread exists (unshare(CLONE_NEWNS) refuses a threaded process). */
+static int stage_files(const struct rt_mounts *plan, char *err, size_t errlen)
+{
+	if (!plan->nfiles)
+		return 0;
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    (mkdir("files", 0700) && errno != EEXIST) ||
+	    mount("tmpfs", "files", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755")) {
+		snprintf(err, errlen, "a staging directory for bind-mounted files: %s",
+			 strerror(errno));
+		return -1;
+	}
+	for (int i = 0; i < plan->nfiles; i++) {
+		char path[32];
+		snprintf(path, sizeof(path), "files/%s", plan->files[i].name);
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (fd >= 0)
+			close(fd);
+		if (fd < 0 || mount(plan->files[i].source, path, NULL, MS_BIND, NULL)) {
+			snprintf(err, errlen, "bind mount of %.200s: %s", plan->files[i].source,
+				 strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int run_create(const struct shim_create *a, int ready_fd)
 {
 	static struct vmshim v = {.sig_pipe = {-1, -1}};
-	static struct fs rootfs;
+	static struct fs shares[1 + RT_MAX_SHARES]; /* [0]: the rootfs */
+	static struct rt_mounts plan;
+	static char files_dir[PATH_MAX + 8];
+	int nshares = 1;
 	static struct vsock vsock;
 	static char fs_spec[PATH_MAX + 16], vs_spec[] = "3,vsock";
 	char err[512] = "", kernel[PATH_MAX], initrd[PATH_MAX];
@@ -257,11 +292,18 @@ static int run_create(const struct shim_create *a, int ready_fd)
 		goto fail;
 	if (!a->console_socket)
 		setsid(); /* the caller's terminal signals are not ours */
-	if (enter_netns(cfg, err, sizeof(err)))
+	if (enter_netns(cfg, err, sizeof(err)) || rt_mounts_plan(cfg, &plan, err, sizeof(err)) ||
+	    stage_files(&plan, err, sizeof(err)))
 		goto fail;
-	if (fs_parse_spec(fs_spec, &rootfs, err, sizeof(err)) ||
+	if (fs_parse_spec(fs_spec, &shares[0], err, sizeof(err)) ||
 	    vsock_parse_spec(vs_spec, &vsock, err, sizeof(err)))
 		goto fail;
+	snprintf(files_dir, sizeof(files_dir), "%s/files", a->c->dir);
+	for (int i = 0; i < plan.nshares; i++) {
+		const struct rt_share *sh = &plan.shares[i];
+		fs_init(&shares[nshares++], sh->tag, sh->dir ? sh->dir : files_dir, sh->ro,
+			FS_CACHE_AUTO);
+	}
 	int console = open("console.log", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (console < 0 || pipe2(v.sig_pipe, O_CLOEXEC | O_NONBLOCK) ||
 	    agent_listen(&v.agent, "vsock", err, sizeof(err))) {
@@ -269,10 +311,11 @@ static int run_create(const struct shim_create *a, int ready_fd)
 			snprintf(err, sizeof(err), "%s", strerror(errno));
 		goto fail;
 	}
-	if (fs_open(&rootfs, 1, 0, 0)) {
-		snprintf(err, sizeof(err), "cannot share %.400s", fs_spec + 7);
-		goto fail;
-	}
+	for (int i = 0; i < nshares; i++)
+		if (fs_open(&shares[i], nshares, 0, 0)) {
+			snprintf(err, sizeof(err), "cannot share %.400s", shares[i].dir);
+			goto fail;
+		}
 	session_init(&v.session, &v.agent, a->c->id, NULL);
 	v.session.interactive = true; /* our stdin is the container's, EOF included */
 	v.session.tty = cfg->process.terminal;
@@ -284,7 +327,9 @@ static int run_create(const struct shim_create *a, int ready_fd)
 		.rootfs_readonly = cfg->root_readonly,
 		.hostname = cfg->hostname,
 		.process = cfg->process,
+		.nmounts = plan.nmounts,
 	};
+	memcpy(v.create.mounts, plan.mounts, sizeof(plan.mounts[0]) * (size_t)plan.nmounts);
 	struct launch l = {
 		.kernel = kernel,
 		.initrd = initrd,
@@ -294,8 +339,8 @@ static int run_create(const struct shim_create *a, int ready_fd)
 			.console_in = -1,
 			.console_out = console,
 			.vsock = &vsock,
-			.fs = &rootfs,
-			.nfs = 1,
+			.fs = shares,
+			.nfs = nshares,
 			.on_signal = on_signal,
 			.signal_opaque = &v,
 			.signals = &fwd,
@@ -308,7 +353,8 @@ static int run_create(const struct shim_create *a, int ready_fd)
 		agent_abort(&v.agent);
 		pthread_join(v.thread, NULL);
 	}
-	fs_close(&rootfs);
+	for (int i = 0; i < nshares; i++)
+		fs_close(&shares[i]);
 	agent_close(&v.agent);
 	struct session *s = &v.session;
 	if (s->status >= 0)

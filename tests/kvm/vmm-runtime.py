@@ -65,7 +65,7 @@ def bundle(name, args, **kw):
     cfg["process"]["args"] = args
     cfg["process"]["terminal"] = kw.get("terminal", False)
     cfg["root"]["readonly"] = kw.get("readonly", False)
-    for k in ("hostname", "hooks"):
+    for k in ("hostname", "hooks", "mounts"):
         if k in kw:
             cfg[k] = kw[k]
     if "env" in kw:
@@ -309,7 +309,50 @@ try:
           not os.path.exists(os.path.join(root, "badhook")),
           "a failing prestart hook fails create and leaves no state", output("badhook", "err"))
 
-    # 8. Bad input: one clear error each, nothing made.
+    # 8. Mounts: binds of host directories (rw and ro) and of a single
+    #    file, a tmpfs; the guest sees the bound file and not its
+    #    neighbours; no host mount is left.
+    data = os.path.join(work, "data")
+    rodata = os.path.join(work, "rodata")
+    etc = os.path.join(work, "etc")
+    for p in (data, rodata, etc):
+        os.makedirs(p)
+    open(os.path.join(data, "in"), "w").write("from-host\n")
+    open(os.path.join(rodata, "ro"), "w").write("ro-file\n")
+    open(os.path.join(etc, "resolv.conf"), "w").write("nameserver 169.254.0.53\n")
+    open(os.path.join(etc, "secret"), "w").write("not for the guest\n")
+    script = ("cat /data/in /ro/ro /etc/resolv.conf; echo from-guest > /data/out; "
+              "touch /ro/x 2>/dev/null && echo ro-writable; "
+              "grep -c ' /scratch tmpfs' /proc/mounts; "
+              "mkdir /m && mount -t virtiofs files /m && ls /m")
+    mounts = [{"destination": "/proc", "type": "proc", "source": "proc"},
+              {"destination": "/data", "type": "bind", "source": data, "options": ["rbind", "rw"]},
+              {"destination": "/ro", "type": "bind", "source": rodata, "options": ["rbind", "ro"]},
+              {"destination": "/etc/resolv.conf", "type": "bind",
+               "source": os.path.join(etc, "resolv.conf"), "options": ["rbind", "rprivate"]},
+              {"destination": "/scratch", "type": "tmpfs", "source": "tmpfs",
+               "options": ["nosuid", "mode=755", "size=1m"]}]
+    b = bundle("mounts", ["sh", "-c", script], mounts=mounts)
+    rc, pid = create("mounts", b)
+    rt("start", "mounts")
+    status = reap(pid)
+    got = output("mounts").decode()
+    check(status == 0 and got == "from-host\nro-file\nnameserver 169.254.0.53\n1\nf0\n" and
+          open(os.path.join(data, "out")).read() == "from-guest\n" and
+          not os.path.exists(os.path.join(rodata, "x")),
+          "bind mounts rw/ro and a file bind; a tmpfs; the guest sees the file, not its neighbours",
+          (status, got, output("mounts", "err")))
+    with open("/proc/self/mountinfo") as f:
+        check(root not in f.read(), "no mount is left on the host")
+    rt("delete", "mounts")
+    b = bundle("nosrc", ["true"], mounts=[{"destination": "/x", "type": "bind",
+                                            "source": os.path.join(work, "missing")}])
+    rc, pid = create("nosrc", b)
+    check(rc != 0 and b"does not exist" in output("nosrc", "err") and
+          not os.path.exists(os.path.join(root, "nosrc")),
+          "a bind of a missing source: one error, nothing left", output("nosrc", "err"))
+
+    # 9. Bad input: one clear error each, nothing made.
     b = os.path.join(work, "nobundle")
     os.makedirs(b)
     r = rt("create", "--bundle", b, "bad1")

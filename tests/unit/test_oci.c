@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "mounts.h"
 #include "oci.h"
 
 /* What Docker 20.10 writes, cut to the fields that matter. */
@@ -169,6 +170,71 @@ START_TEST(netns_and_sizes)
 }
 END_TEST
 
+/* Docker's mounts: the agent's own dropped, cgroup as cgroup2, a host
+ * directory a share, files staged in one share, a second bind of the same
+ * directory the same share (read-only only if every bind is). */
+START_TEST(mounts_plan)
+{
+	char dir[] = "/tmp/test_oci.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char file[64], text[4096], err[256];
+	snprintf(file, sizeof(file), "%s/hosts", dir);
+	FILE *f = fopen(file, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	snprintf(text, sizeof(text),
+		 "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]"
+		 "},"
+		 "\"mounts\":["
+		 "{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
+		 "{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"},"
+		 "{\"destination\":\"/dev/shm\",\"type\":\"bind\",\"source\":\"%s\"},"
+		 "{\"destination\":\"/sys/fs/cgroup\",\"type\":\"cgroup\",\"source\":\"cgroup\","
+		 "\"options\":[\"ro\"]},"
+		 "{\"destination\":\"/"
+		 "data\",\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"ro\"]},"
+		 "{\"destination\":\"/etc/hosts\",\"type\":\"none\",\"source\":\"%s\","
+		 "\"options\":[\"rbind\",\"ro\"]},"
+		 "{\"destination\":\"/again\",\"type\":\"bind\",\"source\":\"%s\"}]}",
+		 dir, dir, file, dir);
+	struct oci_config c;
+	ck_assert_int_eq(oci_config_parse(text, strlen(text), &c, err, sizeof(err)), 0);
+	static struct rt_mounts m;
+	ck_assert_int_eq(rt_mounts_plan(&c, &m, err, sizeof(err)), 0);
+	ck_assert_int_eq(m.nmounts, 4);
+	ck_assert_str_eq(m.mounts[0].type, "cgroup2");
+	ck_assert_str_eq(m.mounts[0].options[0], "ro");
+	ck_assert_str_eq(m.mounts[1].destination, "/data");
+	ck_assert_str_eq(m.mounts[1].source, "v0");
+	ck_assert_str_eq(m.mounts[2].type, "bind");
+	ck_assert_str_eq(m.mounts[2].source, "files/f0");
+	ck_assert_str_eq(m.mounts[3].source, "v0");
+	ck_assert_int_eq(m.nshares, 2);
+	ck_assert_str_eq(m.shares[0].dir, dir);
+	ck_assert(!m.shares[0].ro); /* /again is read-write */
+	ck_assert_str_eq(m.shares[1].tag, "files");
+	ck_assert_ptr_null(m.shares[1].dir);
+	ck_assert(m.shares[1].ro);
+	ck_assert_int_eq(m.nfiles, 1);
+	ck_assert_str_eq(m.files[0].source, file);
+	oci_config_free(&c);
+
+	/* A missing source names the mount. */
+	snprintf(text, sizeof(text),
+		 "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]"
+		 "},"
+		 "\"mounts\":[{\"destination\":\"/x\",\"type\":\"bind\",\"source\":\"%s/nope\"}]}",
+		 dir);
+	ck_assert_int_eq(oci_config_parse(text, strlen(text), &c, err, sizeof(err)), 0);
+	ck_assert_int_eq(rt_mounts_plan(&c, &m, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "mounts[0].source"));
+	ck_assert_ptr_nonnull(strstr(err, "does not exist"));
+	oci_config_free(&c);
+	unlink(file);
+	rmdir(dir);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("oci");
@@ -177,6 +243,7 @@ int main(void)
 	tcase_add_test(t, bad_fields);
 	tcase_add_test(t, not_json);
 	tcase_add_test(t, netns_and_sizes);
+	tcase_add_test(t, mounts_plan);
 	suite_add_tcase(s, t);
 	SRunner *r = srunner_create(s);
 	srunner_run_all(r, CK_NORMAL);
