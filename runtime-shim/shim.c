@@ -21,6 +21,7 @@
 #include "agent_client.h"
 #include "files.h"
 #include "launch.h"
+#include "rtnet.h"
 #include "session.h"
 
 #define DEFAULT_MEM (256ULL << 20)
@@ -259,6 +260,12 @@ static int run_create(const struct shim_create *a, int ready_fd)
 		setsid(); /* the caller's terminal signals are not ours */
 	if (enter_netns(cfg, err, sizeof(err)))
 		goto fail;
+	/* The VM's NIC, only in a namespace of the container's own: the
+	 * engine puts the container's interface there after we have booted
+	 * (rtnet.h). */
+	static struct net nic;
+	if (cfg->netns && rtnet_open_tap(&nic, err, sizeof(err)))
+		goto fail;
 	if (fs_parse_spec(fs_spec, &rootfs, err, sizeof(err)) ||
 	    vsock_parse_spec(vs_spec, &vsock, err, sizeof(err)))
 		goto fail;
@@ -296,6 +303,8 @@ static int run_create(const struct shim_create *a, int ready_fd)
 			.vsock = &vsock,
 			.fs = &rootfs,
 			.nfs = 1,
+			.nets = cfg->netns ? &nic : NULL,
+			.nnets = cfg->netns ? 1 : 0,
 			.on_signal = on_signal,
 			.signal_opaque = &v,
 			.signals = &fwd,
@@ -309,6 +318,8 @@ static int run_create(const struct shim_create *a, int ready_fd)
 		pthread_join(v.thread, NULL);
 	}
 	fs_close(&rootfs);
+	if (cfg->netns)
+		net_close(&nic);
 	agent_close(&v.agent);
 	struct session *s = &v.session;
 	if (s->status >= 0)
