@@ -3,7 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/if_arp.h>
+#include <net/if_arp.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
