@@ -233,7 +233,7 @@ static int add_ingress(struct nl_sock *sk, int ifindex)
 		return -NLE_NOMEM;
 	rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
 	rtnl_tc_set_parent(TC_CAST(q), TC_H_INGRESS);
-	rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(0xffff, 0));
+	rtnl_tc_set_handle(TC_CAST(q), TC_H_MAKE(TC_H_INGRESS, 0));
 	int e = rtnl_tc_set_kind(TC_CAST(q), "ingress");
 	if (e >= 0)
 		e = rtnl_qdisc_add(sk, q, NLM_F_CREATE | NLM_F_EXCL);
@@ -251,7 +251,7 @@ static int add_redirect(struct nl_sock *sk, int from, int to)
 	int e = cls && act ? 0 : -NLE_NOMEM;
 	if (e == 0) {
 		rtnl_tc_set_ifindex(TC_CAST(cls), from);
-		rtnl_tc_set_parent(TC_CAST(cls), TC_HANDLE(0xffff, 0));
+		rtnl_tc_set_parent(TC_CAST(cls), TC_H_MAKE(TC_H_INGRESS, 0));
 		rtnl_cls_set_protocol(cls, ETH_P_ALL);
 		rtnl_cls_set_prio(cls, 1);
 		e = rtnl_tc_set_kind(TC_CAST(cls), "u32");
