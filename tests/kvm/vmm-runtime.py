@@ -281,7 +281,7 @@ def net_tests():
         f.write(NETSETUP)
     os.chmod(setup, 0o755)
     tag = str(os.getpid())
-    names = {k: f"vmmrt{k}{tag}" for k in ("a", "ha", "hb")}
+    names = {k: f"vmmrt{k}{tag}" for k in ("a", "ha", "hb", "c")}
     try:
         for ns in names.values():
             subprocess.run(["ip", "netns", "add", ns], check=True)
@@ -291,7 +291,10 @@ def net_tests():
         r = subprocess.run([setup, names["ha"], names["a"], "7"], capture_output=True)
         check(r.returncode == 0, "the test's veth in a named namespace", r.stderr)
         pid = net_container("neta", 7, names["ha"], netns_path=f"/run/netns/{names['a']}")
-        check(tap_in(names["a"]), "neta: vmmtap0 in the container's namespace while it runs")
+        link = subprocess.run(["ip", "-n", names["a"], "link", "show", "vmmtap0"],
+                              capture_output=True, text=True).stdout
+        check("mtu 1400 " in link and ",UP," in link,
+              "neta: vmmtap0 in the container's namespace while it runs, up, the veth's MTU", link)
         if pid:
             os.kill(pid, signal.SIGKILL)
             reap(pid)
@@ -315,6 +318,27 @@ def net_tests():
               not os.path.exists(os.path.join(root, "netb")) and far.returncode != 0,
               "netb: delete --force: no VMM process, no state, the namespace (and the veth) gone",
               (r.stderr, status))
+        # 9c. Two interfaces: one NIC per VM here, so create fails with
+        #     one error and leaves nothing.
+        subprocess.run(["ip", "-n", names["c"], "link", "add", "x0", "type", "veth", "peer",
+                        "name", "x1"], check=True)
+        b = bundle("netc", ["true"])
+        with open(os.path.join(b, "config.json")) as f:
+            cfg = json.load(f)
+        for x in cfg["linux"]["namespaces"]:
+            if x["type"] == "network":
+                x["path"] = f"/run/netns/{names['c']}"
+        with open(os.path.join(b, "config.json"), "w") as f:
+            json.dump(cfg, f)
+        rc, pid = create("netc", b)
+        time.sleep(0.5)
+        e = output("netc", "err")
+        check(rc != 0 and (b"more than one interface (x0, x1)" in e or
+                           b"more than one interface (x1, x0)" in e) and
+              not os.path.exists(os.path.join(root, "netc")) and not tap_in(names["c"]) and
+              vmm_processes() == 0,
+              "netc: two interfaces: create fails with one error, no state, no tap, no VMM",
+              output("netc", "err"))
     finally:
         for ns in names.values():
             subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
