@@ -20,6 +20,7 @@
 #include "hooks.h"
 #include "oci.h"
 #include "rt.h"
+#include "rtnet.h"
 #include "shim.h"
 
 /* Undoes a create that got as far as a shim: it goes, and so does its
@@ -33,6 +34,17 @@ static void undo(struct rt_container *c, pid_t pid)
 	}
 	rm_rf(c->dir);
 	rt_close(c);
+}
+
+/* The interface the hooks put in the shim's network namespace, joined
+ * to the VM's (rtnet.h). */
+static int create_network(struct rt_container *c, pid_t pid, char *err, size_t errlen)
+{
+	bool configured;
+	if (rtnet_connect(pid, c->dir_fd, &configured, err, errlen))
+		return -1;
+	rt_debug("%s: %s", c->id, configured ? "network joined to the guest's eth0" : "no network");
+	return 0;
 }
 
 int rt_create(const char *id, const char *bundle, const char *pid_file, const char *console_socket,
@@ -77,6 +89,7 @@ int rt_create(const char *id, const char *bundle, const char *pid_file, const ch
 	json_t *st = rc ? NULL : rt_state_json(&c);
 	if (rc == 0 && (hooks_run(&cfg, OCI_PRESTART, st, err, sizeof(err)) ||
 			hooks_run(&cfg, OCI_CREATE_RUNTIME, st, err, sizeof(err)) ||
+			(cfg.netns && create_network(&c, pid, err, sizeof(err))) ||
 			(pid_file && rt_write_pid_file(pid_file, pid, err, sizeof(err)))))
 		rc = -1;
 	json_decref(st);

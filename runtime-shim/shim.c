@@ -23,6 +23,7 @@
 #include "files.h"
 #include "launch.h"
 #include "mounts.h"
+#include "rtnet.h"
 #include "session.h"
 
 #define DEFAULT_MEM (256ULL << 20)
@@ -295,6 +296,12 @@ static int run_create(const struct shim_create *a, int ready_fd)
 	if (enter_netns(cfg, err, sizeof(err)) || rt_mounts_plan(cfg, &plan, err, sizeof(err)) ||
 	    stage_files(&plan, err, sizeof(err)))
 		goto fail;
+	/* The VM's NIC, only in a namespace of the container's own: the
+	 * engine puts the container's interface there after we have booted
+	 * (rtnet.h). */
+	static struct net nic;
+	if (cfg->netns && rtnet_open_tap(&nic, err, sizeof(err)))
+		goto fail;
 	if (fs_parse_spec(fs_spec, &shares[0], err, sizeof(err)) ||
 	    vsock_parse_spec(vs_spec, &vsock, err, sizeof(err)))
 		goto fail;
@@ -341,6 +348,8 @@ static int run_create(const struct shim_create *a, int ready_fd)
 			.vsock = &vsock,
 			.fs = shares,
 			.nfs = nshares,
+			.nets = cfg->netns ? &nic : NULL,
+			.nnets = cfg->netns ? 1 : 0,
 			.on_signal = on_signal,
 			.signal_opaque = &v,
 			.signals = &fwd,
@@ -355,6 +364,8 @@ static int run_create(const struct shim_create *a, int ready_fd)
 	}
 	for (int i = 0; i < nshares; i++)
 		fs_close(&shares[i]);
+	if (cfg->netns)
+		net_close(&nic);
 	agent_close(&v.agent);
 	struct session *s = &v.session;
 	if (s->status >= 0)

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """vmm-runtime as containerd, conmon and runtime-tools call it: create,
 start, state, kill, delete, exec, the pid file, stdio, the console socket,
-hooks and the error log, each container in a real microVM.
+hooks and the error log, each container in a real microVM; and its network
+as Docker wires it (a veth put into the pid-file process's namespace).
 
 usage: vmm-runtime.py BUILD_DIR   (needs /dev/kvm: run through scripts/with-kvm)
+VMM_RUNTIME_ONLY=net runs the network part alone.
 
 This script is the pid-file processes' subreaper, as containerd's shim and
 conmon are, so it sees their exit status: the container's.
@@ -151,8 +153,206 @@ def last_error():
     errs = [l for l in lines if l["level"] == "error"]
     return errs[-1] if errs else None
 
+# The network as Docker's prestart hook leaves it: a veth with link-local
+# and ULA addresses, a MAC, an MTU and default routes, its far end in a
+# namespace of the test's own (the bridge's side). Only namespaces and
+# links this test makes; nothing leaves the machine.
+NETSETUP = r"""#!/bin/sh
+# netsetup.sh HOSTNS TARGET N: a veth pair, vrtNh in HOSTNS at
+# 169.254.N.1/24 and fd00:N::1/64, its peer as eth0 in TARGET (a named
+# namespace, or "-": the pid in the OCI state on stdin, as a prestart hook
+# gets it) at .2 and ::2 with MAC 02:42:a9:fe:0N:02, MTU 1400 and
+# default routes through the far end.
+set -e
+PATH=/usr/sbin:/usr/bin:/sbin:/bin
+hostns=$1 target=$2 n=$3
+if [ "$target" = - ]; then
+	target=$(sed -n 's/.*"pid": *\([0-9][0-9]*\).*/\1/p')
+	path=/proc/$target/ns/net
+else
+	path=/run/netns/$target
+fi
+ip link add vrt${n}h type veth peer name vrt${n}c
+ip link set vrt${n}h netns "$hostns"
+ip link set vrt${n}c netns "$target"
+c="nsenter --net=$path"
+$c ip link set vrt${n}c name eth0
+$c ip link set eth0 address 02:42:a9:fe:0$n:02 mtu 1400
+$c ip addr add 169.254.$n.2/24 dev eth0
+$c ip addr add fd00:$n::2/64 dev eth0 nodad
+$c ip link set eth0 up
+$c ip route add default via 169.254.$n.1
+$c ip -6 route add default via fd00:$n::1
+ip -n "$hostns" link set lo up
+ip -n "$hostns" link set vrt${n}h mtu 1400 up
+ip -n "$hostns" addr add 169.254.$n.1/24 dev vrt${n}h
+ip -n "$hostns" addr add fd00:$n::1/64 dev vrt${n}h nodad
+"""
+
+# What the container checks, then it stays (the test ends it).
+NET_GUEST = """(sleep 300 2>/dev/null | nc -l -p 5102 >/tmp/got) &
+echo "mac=$(cat /sys/class/net/eth0/address) mtu=$(cat /sys/class/net/eth0/mtu)"
+ip addr show dev eth0; ip route show; ip -6 route show
+ping -c 1 -W 20 169.254.N.1 >/dev/null && echo ping4 ok
+ping6 -c 1 -W 20 fd00:N::1 >/dev/null && echo ping6 ok
+echo guest-to-host-v4 | nc 169.254.N.1 5101 && echo tcp4 sent
+echo guest-to-host-v6 | nc fd00:N::1 5103 && echo tcp6 sent
+for i in $(seq 300); do [ -s /tmp/got ] && break; sleep 0.5; done
+echo "got=$(cat /tmp/got)"
+echo done
+exec sleep 1000"""
+
+
+def net_container(cid, n, hostns, netns_path=None, hook=None):
+    """Creates and starts cid with the network of netsetup.sh number n
+    (already in netns_path, or put there by a prestart hook), runs
+    NET_GUEST against the far end's listeners and client, and checks what
+    it saw. Returns the pid-file process's pid (the container still
+    runs), or None."""
+    b = bundle(cid, ["sh", "-c", NET_GUEST.replace("N", str(n))],
+               hooks={"prestart": [hook]} if hook else {})
+    with open(os.path.join(b, "config.json")) as f:
+        cfg = json.load(f)
+    nss = [x for x in cfg["linux"]["namespaces"] if x["type"] != "network"]
+    nss.append({"type": "network", "path": netns_path} if netns_path else {"type": "network"})
+    cfg["linux"]["namespaces"] = nss
+    with open(os.path.join(b, "config.json"), "w") as f:
+        json.dump(cfg, f)
+    h = ["ip", "netns", "exec", hostns]
+    bb = "/bin/busybox"
+    # The far end's listeners: stdin a sleep, so they do not close first.
+    got = {port: os.path.join(work, f"{cid}.{port}") for port in (5101, 5103)}
+    listeners = [subprocess.Popen(h + ["sh", "-c", f"sleep 300 2>/dev/null | {bb} nc -l -p {port} >{f}"],
+                                  start_new_session=True) for port, f in got.items()]
+    pid = None
+    try:
+        rc, pid = create(cid, b)
+        check(rc == 0, f"{cid}: create with the container's network", output(cid, "err"))
+        if rc:
+            return None
+        r = rt("start", cid)
+        check(r.returncode == 0, f"{cid}: start", r.stderr)
+        end = time.time() + 300
+        while time.time() < end and b"\ndone\n" not in output(cid):
+            if b"got=" not in output(cid):
+                # Until the container's listener has it (refused before).
+                subprocess.run(["timeout", "5"] + h + [bb, "nc", f"169.254.{n}.2", "5102"],
+                               input=b"host-to-guest\n", stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+            time.sleep(0.5)
+    finally:
+        for p in listeners:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+    out = output(cid).decode(errors="replace")
+    h4, h6 = (open(f, "rb").read() if os.path.exists(f) else b"" for f in got.values())
+    check(f"mac=02:42:a9:fe:0{n}:02 mtu=1400\n" in out,
+          f"{cid}: the guest's eth0 has the veth's MAC and MTU", out)
+    check(f"inet 169.254.{n}.2/24 " in out and f"inet6 fd00:{n}::2/64 " in out,
+          f"{cid}: ... and its IPv4 and IPv6 addresses", out)
+    check(f"default via 169.254.{n}.1 dev eth0" in out and
+          f"default via fd00:{n}::1 dev eth0" in out,
+          f"{cid}: ... and its default routes, on eth0", out)
+    check("ping4 ok" in out and "ping6 ok" in out,
+          f"{cid}: the container pings the far end over IPv4 and IPv6", out)
+    check("tcp4 sent" in out and h4 == b"guest-to-host-v4\n" and
+          "tcp6 sent" in out and h6 == b"guest-to-host-v6\n",
+          f"{cid}: TCP container -> far end over IPv4 and IPv6", (out, h4, h6))
+    check("got=host-to-guest" in out, f"{cid}: TCP far end -> container", out)
+    return pid
+
+
+def tap_in(ns):
+    return subprocess.run(["ip", "-n", ns, "link", "show", "vmmtap0"], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode == 0
+
+
+def net_tests():
+    if os.getuid() != 0:
+        print("SKIP: the network part needs root")
+        return
+    for m in ("tun", "veth", "sch_ingress", "cls_u32", "act_mirred"):
+        subprocess.run(["modprobe", m], stderr=subprocess.DEVNULL)
+    if not os.path.exists("/dev/net/tun"):
+        os.makedirs("/dev/net", exist_ok=True)
+        os.mknod("/dev/net/tun", 0o666 | 0o020000, os.makedev(10, 200))
+    setup = os.path.join(work, "netsetup.sh")
+    with open(setup, "w") as f:
+        f.write(NETSETUP)
+    os.chmod(setup, 0o755)
+    tag = str(os.getpid())
+    names = {k: f"vmmrt{k}{tag}" for k in ("a", "ha", "hb", "c")}
+    try:
+        for ns in names.values():
+            subprocess.run(["ip", "netns", "add", ns], check=True)
+        # 9a. The config names the namespace (the engine made it first):
+        #     the shim joins it; killing the pid-file process takes the tap
+        #     and the VM, and the namespace's eth0 stays.
+        r = subprocess.run([setup, names["ha"], names["a"], "7"], capture_output=True)
+        check(r.returncode == 0, "the test's veth in a named namespace", r.stderr)
+        pid = net_container("neta", 7, names["ha"], netns_path=f"/run/netns/{names['a']}")
+        link = subprocess.run(["ip", "-n", names["a"], "link", "show", "vmmtap0"],
+                              capture_output=True, text=True).stdout
+        check("mtu 1400 " in link and ",UP," in link,
+              "neta: vmmtap0 in the container's namespace while it runs, up, the veth's MTU", link)
+        if pid:
+            os.kill(pid, signal.SIGKILL)
+            reap(pid)
+            time.sleep(0.5)
+        check(not tap_in(names["a"]) and subprocess.run(
+            ["ip", "-n", names["a"], "link", "show", "eth0"], capture_output=True).returncode == 0,
+              "neta: SIGKILL of the pid-file process: no tap left, eth0 still there")
+        check(vmm_processes() == 0, "neta: no VMM process left")
+        r = rt("delete", "neta")
+        check(r.returncode == 0 and not os.path.exists(os.path.join(root, "neta")),
+              "neta: delete removes its state", r.stderr)
+        # 9b. As Docker does it: a namespace of the shim's own, the veth
+        #     put there by a prestart hook; delete --force ends it all.
+        pid = net_container("netb", 8, names["hb"], hook={
+            "path": setup, "args": ["netsetup.sh", names["hb"], "-", "8"]})
+        r = rt("delete", "--force", "netb")
+        status = reap(pid) if pid else None
+        time.sleep(0.5)
+        far = subprocess.run(["ip", "-n", names["hb"], "link", "show", "vrt8h"], capture_output=True)
+        check(r.returncode == 0 and status is not None and vmm_processes() == 0 and
+              not os.path.exists(os.path.join(root, "netb")) and far.returncode != 0,
+              "netb: delete --force: no VMM process, no state, the namespace (and the veth) gone",
+              (r.stderr, status))
+        # 9c. Two interfaces: one NIC per VM here, so create fails with
+        #     one error and leaves nothing.
+        subprocess.run(["ip", "-n", names["c"], "link", "add", "x0", "type", "veth", "peer",
+                        "name", "x1"], check=True)
+        b = bundle("netc", ["true"])
+        with open(os.path.join(b, "config.json")) as f:
+            cfg = json.load(f)
+        for x in cfg["linux"]["namespaces"]:
+            if x["type"] == "network":
+                x["path"] = f"/run/netns/{names['c']}"
+        with open(os.path.join(b, "config.json"), "w") as f:
+            json.dump(cfg, f)
+        rc, pid = create("netc", b)
+        time.sleep(0.5)
+        e = output("netc", "err")
+        check(rc != 0 and (b"more than one interface (x0, x1)" in e or
+                           b"more than one interface (x1, x0)" in e) and
+              not os.path.exists(os.path.join(root, "netc")) and not tap_in(names["c"]) and
+              vmm_processes() == 0,
+              "netc: two interfaces: create fails with one error, no state, no tap, no VMM",
+              output("netc", "err"))
+    finally:
+        for ns in names.values():
+            subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
+
+
+class Only(Exception):
+    pass
+
 
 try:
+    net_tests()
+    if os.environ.get("VMM_RUNTIME_ONLY") == "net":
+        raise Only()
+
     # 1. The life of a container: created, running, stopped; stdio apart;
     #    the exit status is the pid-file process's.
     b = bundle("life", ["sh", "-c", "echo out; echo err >&2; sleep 1; exit 3"],
@@ -369,6 +569,8 @@ try:
     time.sleep(0.5)
     check(vmm_processes() == 0, "no vmm-runtime process is left")
     check(not os.listdir(root), "no state is left", os.listdir(root))
+except Only:
+    pass
 finally:
     for cid in os.listdir(root) if os.path.isdir(root) else []:
         rt("delete", "--force", cid)

@@ -1,0 +1,174 @@
+/* rtnet: the container's network joined to the VM's; see rtnet.h. */
+#include "rtnet.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if_arp.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agent_client.h"
+
+int rtnet_open_tap(struct net *n, char *err, size_t errlen)
+{
+	if (if_nametoindex(RTNET_TAP)) {
+		snprintf(err, errlen,
+			 "the network namespace already has " RTNET_TAP
+			 " (another container's VM): a network namespace shared between "
+			 "containers is not supported");
+		return -1;
+	}
+	if (net_parse_spec("tap=" RTNET_TAP, 0, n, err, errlen))
+		return -1;
+	/* net_open says why on stderr (ours: the container's). */
+	if (net_open(n)) {
+		snprintf(err, errlen, "cannot create tap " RTNET_TAP " for the VM's network");
+		return -1;
+	}
+	return 0;
+}
+
+int rtnet_pick(const struct netlink_link *links, int n, char *err, size_t errlen)
+{
+	/* Made by ip_gre and ip6_gre in every namespace, down and unused. */
+	static const char *const fallback[] = {"gretap", "erspan", "ip6gretap", "ip6erspan"};
+	int found = -1;
+	for (int i = 0; i < n; i++) {
+		const struct netlink_link *l = &links[i];
+		if (l->arptype != ARPHRD_ETHER || !strcmp(l->name, RTNET_TAP))
+			continue;
+		bool skip = false;
+		for (size_t k = 0; k < sizeof(fallback) / sizeof(fallback[0]); k++)
+			skip |= !strcmp(l->kind, fallback[k]);
+		if (skip)
+			continue;
+		if (found >= 0) {
+			snprintf(err, errlen,
+				 "the container's network namespace has more than one interface "
+				 "(%s, %s): a VM here has one",
+				 links[found].name, l->name);
+			return -2;
+		}
+		found = i;
+	}
+	return found;
+}
+
+void rtnet_for_guest(struct proto_network *nw)
+{
+	for (int i = 0; i < nw->nifaces; i++)
+		snprintf(nw->ifaces[i].name, sizeof(nw->ifaces[i].name), RTNET_GUEST);
+	for (int i = 0; i < nw->nroutes; i++)
+		snprintf(nw->routes[i].device, sizeof(nw->routes[i].device), RTNET_GUEST);
+}
+
+/* The child's work, in the shim's namespace. 0: done, 1: no interface,
+ * -1: failed (err). */
+static int connect_in_ns(int dir_fd, char *err, size_t errlen)
+{
+	struct netlink_link links[32];
+	int n = netlink_links(links, 32, err, errlen);
+	if (n < 0)
+		return -1;
+	if (n > 32)
+		n = 32;
+	int k = rtnet_pick(links, n, err, errlen);
+	if (k == -1)
+		return 1;
+	if (k < 0)
+		return -1;
+	static struct proto_network nw;
+	const char *name = links[k].name;
+	if (netlink_read(name, &nw, err, errlen) ||
+	    netlink_link_up(RTNET_TAP, nw.ifaces[0].mtu, err, errlen) ||
+	    netlink_redirect(name, RTNET_TAP, err, errlen))
+		return -1;
+	rtnet_for_guest(&nw);
+	struct agent_client a = {.listen_fd = -1, .ctl = -1};
+	json_t *r = NULL;
+	if (fchdir(dir_fd)) {
+		snprintf(err, errlen, "the state directory: %s", strerror(errno));
+		return -1;
+	}
+	if (agent_connect(&a, "vsock", err, errlen) == 0)
+		r = agent_call(&a, proto_network_json(&nw), err, errlen);
+	agent_close(&a);
+	if (!r)
+		return -1;
+	int rc = 0;
+	if (!json_is_true(json_object_get(r, "ok"))) {
+		const char *why = json_string_value(json_object_get(r, "error"));
+		snprintf(err, errlen, "the guest's " RTNET_GUEST ": %s", why ? why : "refused");
+		rc = -1;
+	}
+	json_decref(r);
+	return rc;
+}
+
+int rtnet_connect(pid_t shim, int dir_fd, bool *configured, char *err, size_t errlen)
+{
+	*configured = false;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)shim);
+	struct stat theirs, ours;
+	if (stat(path, &theirs) || stat("/proc/self/ns/net", &ours)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* The host's network is not ours to rewire. */
+	if (theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino)
+		return 0;
+	int p[2];
+	if (pipe2(p, O_CLOEXEC)) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		/* A status byte, then why on failure. */
+		close(p[0]);
+		char why[512] = "";
+		int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+		if (fd < 0 || setns(fd, CLONE_NEWNET)) {
+			snprintf(why, sizeof(why), "%s: %s", path, strerror(errno));
+			rc = -1;
+		} else {
+			rc = connect_in_ns(dir_fd, why, sizeof(why));
+		}
+		char msg[sizeof(why) + 1];
+		msg[0] = rc == 0 ? 0 : rc == 1 ? 1 : 2;
+		size_t len = rc < 0 ? strlen(why) : 0;
+		memcpy(msg + 1, why, len);
+		(void)!write(p[1], msg, len + 1); /* one write: the parent's one read */
+		_exit(0);
+	}
+	close(p[1]);
+	char msg[513] = "";
+	ssize_t got;
+	while ((got = read(p[0], msg, sizeof(msg) - 1)) < 0 && errno == EINTR)
+		;
+	close(p[0]);
+	msg[got > 0 ? got : 0] = '\0';
+	int code = got > 0 ? msg[0] : 2;
+	const char *why = got > 1 ? msg + 1 : "";
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (code == 2) {
+		snprintf(err, errlen, "network: %s",
+			 why[0] ? why : "the process setting it up died");
+		return -1;
+	}
+	*configured = code == 0;
+	return 0;
+}
