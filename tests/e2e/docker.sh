@@ -65,6 +65,34 @@ set -- $mem
 	pass "--memory 256m --cpus 2: the guest has 2 vCPUs and ${2} MiB" ||
 	bad "--memory 256m --cpus 2: nproc and MiB are '$mem'"
 
+# -v: a host directory read and written, and read-only.
+mkdir -p "$dir/vol"
+echo from-host >"$dir/vol/in"
+check "-v HOSTDIR:/data: the container reads the host's file and writes one back" \
+	"from-host|from-container" \
+	"$(vrun --rm -v "$dir/vol:/data" busybox sh -c 'cat /data/in; echo from-container > /data/out')|$(cat "$dir/vol/out" 2>/dev/null)"
+vrun --rm -v "$dir/vol:/data:ro" busybox touch /data/ro >"$dir/out" 2>&1
+[ ! -e "$dir/vol/ro" ] && grep -q "Read-only file system" "$dir/out" &&
+	pass "-v HOSTDIR:/data:ro: writes fail, nothing changes on the host" ||
+	bad "-v :ro: $(cat "$dir/out")"
+
+# The default bridge: the container reaches a TCP server in the host's
+# namespace on the bridge's (link-local) address, and -p publishes its port.
+busybox nc -l -p 9000 169.254.77.1 >"$dir/tcp" &
+srv=$!
+vrun --rm busybox sh -c 'echo hello-host | nc 169.254.77.1 9000' >/dev/null 2>&1
+for _ in $(seq 50); do [ -s "$dir/tcp" ] && break; sleep 0.1; done
+kill "$srv" 2>/dev/null
+check "the container reaches a TCP server on the host over the bridge" hello-host "$(cat "$dir/tcp")"
+id=$(vrun -d -p 8080:80 busybox sh -c 'echo served | nc -l -p 80')
+got=
+for _ in $(seq 60); do
+	got=$(busybox nc 127.0.0.1 8080 </dev/null 2>/dev/null) && [ -n "$got" ] && break
+	sleep 0.5
+done
+check "-p 8080:80 reaches a server in the container" served "$got"
+docker rm -f "$id" >/dev/null
+
 # A detached container: exec, logs, kill -s USR1 (its trap exits 7), wait.
 id=$(vrun -d busybox sh -c 'trap "echo got-usr1; exit 7" USR1; echo started; while :; do sleep 0.2; done')
 check "run -d prints the id" 64 "${#id}"
