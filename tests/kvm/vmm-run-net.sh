@@ -64,7 +64,9 @@ ping -c 1 -W 20 169.254.3.1 >/dev/null && echo ping4 ok
 ping6 -c 1 -W 20 fd00:3::1 >/dev/null && echo ping6 ok
 echo guest-to-host-v4 | nc 169.254.3.1 5101 && echo tcp4 sent
 echo guest-to-host-v6 | nc fd00:3::1 5103 && echo tcp6 sent
-wait $l
+# Not wait $l: the subshell lives as long as its sleep.
+for i in $(seq 300); do [ -s /tmp/got ] && break; sleep 0.2; done
+kill $l 2>/dev/null
 echo "got=$(cat /tmp/got)"'
 timeout 600 ip netns exec "$ns" "$vmm" run --rootfs "$root" \
 	--net "tap=$tap,mac=02:00:00:00:03:02,ip=169.254.3.2/24,ip6=fd00:3::2/64,gw=169.254.3.1,gw6=fd00:3::1,mtu=1400" \
