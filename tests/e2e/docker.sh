@@ -10,39 +10,18 @@
 set -uo pipefail
 build=$(cd "$1" && pwd)
 . "$(dirname "$0")/../kvm/require-kvm.sh"
-command -v dockerd >/dev/null ||
-	{ echo "SKIP: no dockerd (scripts/setup installs Debian's docker.io)"; exit 77; }
 
 dir=$(mktemp -d)
 d=$dir/docker
-mkdir -p "$d"
-export DOCKER_HOST=unix://$d/docker.sock
 failures=0
 pass() { echo "PASS: $*"; }
 bad() { echo "FAIL: $*"; failures=$((failures + 1)); }
 # check WHAT EXPECTED ACTUAL
 check() { if [ "$2" = "$3" ]; then pass "$1"; else bad "$1: expected '$2', got '$3'"; fi; }
-
-cleanup() {
-	docker ps -aq 2>/dev/null | xargs -r docker rm -f >/dev/null 2>&1
-	[ -f "$d/pid" ] && kill "$(cat "$d/pid")" 2>/dev/null
-	for _ in $(seq 100); do [ -f "$d/pid" ] || break; sleep 0.1; done
-	umount -R "$d/data" 2>/dev/null
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-
-# The bridge, NAT and the veths need these; the emulated machine's kernel
-# has them as modules.
-for m in bridge br_netfilter veth tun nf_tables nft_compat nft_chain_nat nf_nat nf_conntrack \
-	xt_conntrack xt_MASQUERADE xt_addrtype xt_nat nft_counter; do
-	modprobe -q "$m" 2>/dev/null
-done
-dockerd --data-root "$d/data" --exec-root "$d/exec" -H "$DOCKER_HOST" --pidfile "$d/pid" \
-	--bip 169.254.77.1/24 --add-runtime "vmm=$build/vmm-runtime" >"$d/dockerd.log" 2>&1 &
-for _ in $(seq 240); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
-docker info >/dev/null 2>&1 || { tail -20 "$d/dockerd.log"; echo "FAIL: dockerd did not start"; exit 1; }
-docker load -i "$build/busybox-image.tar" >/dev/null || { echo "FAIL: docker load"; exit 1; }
+top=$(cd "$(dirname "$0")/../.." && pwd)
+trap '"$top/scripts/dockerd-private" stop "$d"; rm -rf "$dir"' EXIT
+env=$("$top/scripts/dockerd-private" start "$d" "$build") || exit $?
+export "$env"
 vrun() { timeout 300 docker run --runtime=vmm "$@"; }
 
 check "docker run --runtime=vmm --rm busybox echo hi" hi "$(vrun --rm busybox echo hi 2>&1)"
@@ -124,6 +103,15 @@ pgrep -ax vmm-runtime
 left=$(pgrep -x vmm-runtime | wc -l)
 state=$(ls "$d/exec/runtime-vmm/moby" 2>/dev/null | wc -l)
 check "after docker rm -f: no vmm-runtime process, no runtime state" "0 0" "$left $state"
+
+# containerd's own client, with vmm-runtime as runc v2's binary, on the
+# containerd dockerd started.
+ctr=(ctr -a "$d/exec/containerd/containerd.sock" -n vmmtest)
+"${ctr[@]}" image import --all-platforms "$build/busybox-image.tar" >/dev/null 2>&1
+img=$("${ctr[@]}" image ls -q | grep busybox | head -n1)
+check "ctr run --runc-binary vmm-runtime" hi \
+	"$(timeout 300 "${ctr[@]}" run --runtime io.containerd.runc.v2 --runc-binary "$build/vmm-runtime" \
+		--rm "$img" ctr1 echo hi 2>&1)"
 
 echo "docker e2e: $failures failed"
 [ "$failures" = 0 ]
