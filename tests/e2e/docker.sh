@@ -104,6 +104,17 @@ left=$(pgrep -x vmm-runtime | wc -l)
 state=$(ls "$d/exec/runtime-vmm/moby" 2>/dev/null | wc -l)
 check "after docker rm -f: no vmm-runtime process, no runtime state" "0 0" "$left $state"
 
+# SIGKILL of the pid-file process (the shim, which is the VMM): Docker sees
+# the container end with 137; after docker rm nothing is left of it.
+id=$(vrun -d -v "$dir/vol:/data" busybox sleep 1000)
+pid=$(docker inspect -f '{{.State.Pid}}' "$id")
+kill -KILL "$pid"
+check "SIGKILL of the pid-file process: docker wait says 137" 137 "$(timeout 120 docker wait "$id")"
+docker rm "$id" >/dev/null
+for _ in $(seq 150); do pgrep -x vmm-runtime >/dev/null || break; sleep 0.1; done
+check "after that: no vmm-runtime process, state, mount or tap" "0 0 0 0" \
+	"$(pgrep -x vmm-runtime | wc -l) $(ls "$d/exec/runtime-vmm/moby" 2>/dev/null | wc -l) $(grep -c runtime-vmm /proc/mounts) $(ip -o link | grep -c vmmtap)"
+
 # containerd's own client, with vmm-runtime as runc v2's binary, on the
 # containerd dockerd started.
 ctr=(ctr -a "$d/exec/containerd/containerd.sock" -n vmmtest)
