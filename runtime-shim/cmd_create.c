@@ -81,10 +81,10 @@ int rt_create(const char *id, const char *bundle, const char *pid_file, const ch
 	rt_now(now, sizeof(now));
 	json_t *ann = json_object_get(cfg.json, "annotations");
 	c.pid = pid;
-	c.state =
-		json_pack("{s:s, s:i, s:I, s:s, s:s, s:b, s:b, s:O}", "id", id, "pid", (int)pid,
-			  "pid_start", (json_int_t)rt_pid_start(pid), "bundle", dir, "created", now,
-			  "started", 0, "paused", 0, "annotations", ann ? ann : json_object());
+	c.state = json_pack("{s:s, s:i, s:I, s:s, s:s, s:b, s:b, s:o}", "id", id, "pid", (int)pid,
+			    "pid_start", (json_int_t)rt_pid_start(pid), "bundle", dir, "created",
+			    now, "started", 0, "paused", 0, "annotations",
+			    ann ? json_incref(ann) : json_object());
 	int rc = c.state ? rt_save(&c, err, sizeof(err)) : -1;
 	json_t *st = rc ? NULL : rt_state_json(&c);
 	if (rc == 0 && (hooks_run(&cfg, OCI_PRESTART, st, err, sizeof(err)) ||

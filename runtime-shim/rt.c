@@ -247,11 +247,12 @@ json_t *rt_state_json(const struct rt_container *c)
 {
 	const char *status = rt_status(c);
 	json_t *ann = json_object_get(c->state, "annotations");
-	return json_pack(
-		"{s:s, s:s, s:s, s:i, s:O, s:O, s:O}", "ociVersion", RT_OCI_VERSION, "id", c->id,
-		"status", status, "pid", strcmp(status, "stopped") ? (int)c->pid : 0, "bundle",
-		json_object_get(c->state, "bundle"), "annotations", ann ? ann : json_object(),
-		"created", json_object_get(c->state, "created"));
+	return json_pack("{s:s, s:s, s:s, s:i, s:O, s:o, s:O}", "ociVersion", RT_OCI_VERSION, "id",
+			 c->id, "status", status, "pid",
+			 strcmp(status, "stopped") ? (int)c->pid : 0, "bundle",
+			 json_object_get(c->state, "bundle"), "annotations",
+			 ann ? json_incref(ann) : json_object(), "created",
+			 json_object_get(c->state, "created"));
 }
 
 int rt_write_pid_file(const char *path, pid_t pid, char *err, size_t errlen)
