@@ -17,38 +17,10 @@ vmm=$1
 . "$(dirname "$0")/require-kvm.sh"
 . "$(dirname "$0")/guest-run.sh"
 export VMM_STORE=$dir/store
-img=$dir/img l1=$dir/l1 l2=$dir/l2
-mkdir -p "$img" "$l1/bin" "$l1/etc" "$l1/data" "$l1/opq" "$l2/data" "$l2/opq" "$l1/tmp"
-cp /bin/busybox "$l1/bin/busybox"
-for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "$l1/bin/$a"; done
-chmod 1777 "$l1/tmp"
-printf 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n' >"$l1/etc/passwd"
-printf 'root:x:0:\napp:x:1000:\n' >"$l1/etc/group"
-echo keep >"$l1/data/keep"
-echo gone >"$l1/data/gone"
-echo a >"$l1/opq/a"
-echo b >"$l1/opq/b"
-cp /bin/busybox "$l1/bin/suid" && chmod 4755 "$l1/bin/suid"
-: >"$l2/data/.wh.gone"
-: >"$l2/opq/.wh..wh..opq"
-echo c >"$l2/opq/c"
-ln -s keep "$l2/data/link"
-echo new >"$l2/data/new"
-ln "$l2/data/new" "$l2/data/hard"
-layer() { tar --sort=name --numeric-owner --owner=0 --group=0 -C "$1" -cf "$2" .; }
-layer "$l1" "$dir/l1.tar" && layer "$l2" "$dir/l2.tar"
-d1=$(sha256sum "$dir/l1.tar" | cut -d' ' -f1) d2=$(sha256sum "$dir/l2.tar" | cut -d' ' -f1)
-mkdir -p "$img/$d1" "$img/$d2"
-cp "$dir/l1.tar" "$img/$d1/layer.tar" && cp "$dir/l2.tar" "$img/$d2/layer.tar"
-printf '{"architecture":"amd64","os":"linux","config":{"User":"app","WorkingDir":"/data","Env":["PATH=/bin","FOO=img"],"Cmd":["ls"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s","sha256:%s"]}}' \
-	"$d1" "$d2" >"$dir/config.json"
-cid=$(sha256sum "$dir/config.json" | cut -d' ' -f1)
-cp "$dir/config.json" "$img/$cid.json"
-printf '[{"Config":"%s.json","RepoTags":["layered:1"],"Layers":["%s/layer.tar","%s/layer.tar"]}]' \
-	"$cid" "$d1" "$d2" >"$img/manifest.json"
-tar -C "$img" -cf "$dir/layered.tar" .
+cid=$("$(dirname "$0")/../lib/layered-image.sh" "$dir/image") || fail "cannot make the test image"
+layered=$dir/image/layered.tar
 
-"$vmm" load "$dir/layered.tar" >"$out" 2>"$err" || fail "load: vmm load failed"
+"$vmm" load "$layered" >"$out" 2>"$err" || fail "load: vmm load failed"
 grep -qx "Loaded image ${cid:0:12}" "$out" || fail "load: not the config's digest as the id"
 "$vmm" images >"$out" 2>"$err"
 grep -qE "^layered +1 +${cid:0:12}\$" "$out" || fail "images: layered:1 not listed"
@@ -83,7 +55,8 @@ timeout 300 "$vmm" run -u 0 -w / -e FOO=cli layered:1 sh -c 'echo "$(id -u) $(pw
 echo "PASS: -u, -w and -e override the image; runs leave the store alone"
 
 # A layer whose bytes do not match its diff_id is refused, and nothing is kept.
-mkdir -p "$dir/bad" && tar -C "$dir/bad" -xf "$dir/layered.tar"
+d2=$(sha256sum "$dir/image/l2.tar" | cut -d' ' -f1)
+mkdir -p "$dir/bad" && tar -C "$dir/bad" -xf "$layered"
 echo tampered >>"$dir/bad/$d2/layer.tar"
 sed -i 's/layered:1/tampered:1/' "$dir/bad/manifest.json"
 tar -C "$dir/bad" -cf "$dir/bad.tar" .
