@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent_client.h"
 #include "commands.h"
 #include "rt.h"
 
@@ -36,7 +35,7 @@ int cmd_kill(int argc, char **argv)
 	int sig = rt_parse_signal(sig_s);
 	if (sig < 0)
 		return rt_error("kill: unknown signal '%s'", sig_s);
-	char err[1024];
+	char err[1024] = "";
 	struct rt_container ct;
 	if (rt_open(id, true, &ct, err, sizeof(err)))
 		return rt_error("%s", err);
@@ -47,24 +46,16 @@ int cmd_kill(int argc, char **argv)
 	} else if (!strcmp(status, "paused") && sig != SIGKILL) {
 		rc = rt_error("kill %s: the container is paused (resume it first)", id);
 	} else {
-		struct agent_client a = {.listen_fd = -1, .ctl = -1};
-		json_t *r = NULL;
 		/* A paused VM cannot answer: SIGKILL ends it from here. */
-		if (strcmp(status, "paused") && fchdir(ct.dir_fd) == 0 &&
-		    agent_connect(&a, "vsock", err, sizeof(err)) == 0)
-			r = agent_call(&a,
-				       json_pack("{s:s, s:s, s:i}", "type", "signal", "container",
-						 id, "signal", sig),
-				       err, sizeof(err));
-		agent_close(&a);
-		bool ok = r && json_is_true(json_object_get(r, "ok"));
-		if (r && !ok)
-			snprintf(err, sizeof(err), "%s",
-				 json_string_value(json_object_get(r, "error")));
-		json_decref(r);
-		if (!ok && sig == SIGKILL) {
-			ok = kill(ct.pid, SIGKILL) == 0;
-		}
+		bool ok = strcmp(status, "paused") &&
+			  rt_agent_call(ct.dir_fd,
+					json_pack("{s:s, s:s, s:i}", "type", "signal", "container",
+						  id, "signal", sig),
+					err, sizeof(err)) == 0;
+		if (!ok && sig == SIGKILL && kill(ct.pid, SIGKILL) == 0)
+			ok = true;
+		else if (!ok && !err[0])
+			snprintf(err, sizeof(err), "%s", strerror(errno));
 		if (!ok)
 			rc = !strcmp(rt_status(&ct), "stopped")
 				     ? rt_error("kill %s: container not running", id)

@@ -5,7 +5,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent_client.h"
 #include "commands.h"
 #include "hooks.h"
 #include "rt.h"
@@ -21,21 +20,11 @@ int rt_start(const char *id)
 		rt_close(&c);
 		return rt_error("cannot start container %s: it is %s, not created", id, status);
 	}
-	struct agent_client a = {.listen_fd = -1, .ctl = -1};
-	json_t *r = NULL;
-	if (fchdir(c.dir_fd) == 0 && agent_connect(&a, "vsock", err, sizeof(err)) == 0)
-		r = agent_call(&a, json_pack("{s:s, s:s}", "type", "start", "container", id), err,
-			       sizeof(err));
-	agent_close(&a);
-	if (!r || !json_is_true(json_object_get(r, "ok"))) {
-		if (r)
-			snprintf(err, sizeof(err), "%s",
-				 json_string_value(json_object_get(r, "error")));
-		json_decref(r);
+	if (rt_agent_call(c.dir_fd, json_pack("{s:s, s:s}", "type", "start", "container", id), err,
+			  sizeof(err))) {
 		rt_close(&c);
 		return rt_error("start %s: %s", id, err);
 	}
-	json_decref(r);
 	json_object_set_new(c.state, "started", json_true());
 	if (rt_save(&c, err, sizeof(err))) {
 		rt_close(&c);

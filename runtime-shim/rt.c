@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent_client.h"
 #include "files.h"
 #include "proto.h"
 
@@ -305,4 +306,31 @@ int rt_parse_signal(const char *s)
 		return n < SIGRTMIN || n > SIGRTMAX ? -1 : (int)n;
 	}
 	return -1;
+}
+
+int rt_agent_call(int dir_fd, json_t *req, char *err, size_t errlen)
+{
+	struct agent_client a = {.listen_fd = -1, .ctl = -1};
+	json_t *r = NULL;
+	if (fchdir(dir_fd)) {
+		snprintf(err, errlen, "the state directory: %s", strerror(errno));
+		json_decref(req);
+		return -1;
+	}
+	if (agent_connect(&a, "vsock", err, errlen) == 0 &&
+	    agent_set_timeout(&a, RT_AGENT_TIMEOUT) == 0)
+		r = agent_call(&a, req, err, errlen);
+	else
+		json_decref(req);
+	agent_close(&a);
+	if (!r)
+		return -1;
+	int rc = 0;
+	if (!json_is_true(json_object_get(r, "ok"))) {
+		const char *why = json_string_value(json_object_get(r, "error"));
+		snprintf(err, errlen, "%s", why ? why : "refused");
+		rc = -1;
+	}
+	json_decref(r);
+	return rc;
 }

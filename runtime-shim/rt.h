@@ -85,6 +85,16 @@ unsigned long long rt_pid_start(pid_t pid);
  * Returns 0 or -1 with err. */
 int rt_write_pid_file(const char *path, pid_t pid, char *err, size_t errlen);
 
+/* Seconds a one-shot request to a container's agent may take. */
+#define RT_AGENT_TIMEOUT 30
+
+/* One request (taking req's reference) to the agent of the VM whose state
+ * directory is dir_fd, on a control connection of its own, bounded by
+ * RT_AGENT_TIMEOUT. Changes the working directory to the state directory
+ * (the socket paths are relative). Returns 0 if the agent answered ok;
+ * else -1 with err (the agent's error, or why it could not be asked). */
+int rt_agent_call(int dir_fd, json_t *req, char *err, size_t errlen);
+
 /* A signal as a number ("9"), a name ("KILL") or "SIGKILL": its number,
  * or -1. */
 int rt_parse_signal(const char *s);

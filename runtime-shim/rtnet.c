@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "agent_client.h"
+#include "rt.h"
 
 int rtnet_open_tap(struct net *n, char *err, size_t errlen)
 {
@@ -88,25 +88,12 @@ static int connect_in_ns(int dir_fd, char *err, size_t errlen)
 	    netlink_redirect(name, RTNET_TAP, err, errlen))
 		return -1;
 	rtnet_for_guest(&nw);
-	struct agent_client a = {.listen_fd = -1, .ctl = -1};
-	json_t *r = NULL;
-	if (fchdir(dir_fd)) {
-		snprintf(err, errlen, "the state directory: %s", strerror(errno));
+	char why[256];
+	if (rt_agent_call(dir_fd, proto_network_json(&nw), why, sizeof(why))) {
+		snprintf(err, errlen, "the guest's " RTNET_GUEST ": %s", why);
 		return -1;
 	}
-	if (agent_connect(&a, "vsock", err, errlen) == 0)
-		r = agent_call(&a, proto_network_json(&nw), err, errlen);
-	agent_close(&a);
-	if (!r)
-		return -1;
-	int rc = 0;
-	if (!json_is_true(json_object_get(r, "ok"))) {
-		const char *why = json_string_value(json_object_get(r, "error"));
-		snprintf(err, errlen, "the guest's " RTNET_GUEST ": %s", why ? why : "refused");
-		rc = -1;
-	}
-	json_decref(r);
-	return rc;
+	return 0;
 }
 
 int rtnet_connect(pid_t shim, int dir_fd, bool *configured, char *err, size_t errlen)

@@ -5,11 +5,19 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "files.h"
 #include "proto.h"
+
+static void set_timeout(int fd, int seconds)
+{
+	struct timeval tv = {.tv_sec = seconds};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
 
 int agent_listen(struct agent_client *a, const char *vsock_path, char *err, size_t errlen)
 {
@@ -120,11 +128,23 @@ json_t *agent_call(struct agent_client *a, json_t *req, char *err, size_t errlen
 	return r;
 }
 
-/* A connection to the agent's port through the VM's vsock PATH. */
+int agent_set_timeout(struct agent_client *a, int seconds)
+{
+	if (a->ctl < 0)
+		return -1;
+	set_timeout(a->ctl, seconds);
+	return 0;
+}
+
+/* A connection to the agent's port through the VM's vsock PATH. The
+ * handshake is bounded (AGENT_DIAL_TIMEOUT): a VMM that is going away may
+ * still accept on its socket while its guest will never answer. */
 static int dial(struct agent_client *a, char *err, size_t errlen)
 {
 	struct sockaddr_un addr;
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0)
+		set_timeout(fd, AGENT_DIAL_TIMEOUT);
 	if (fd < 0 || unix_addr(a->vsock_path, &addr) ||
 	    connect(fd, (struct sockaddr *)&addr, sizeof(addr))) {
 		snprintf(err, errlen, "connect to %s: %s", a->vsock_path, strerror(errno));
@@ -161,6 +181,8 @@ int agent_stream(struct agent_client *a, const char *role, const char *container
 		close(fd);
 		fd = -1;
 	}
+	if (fd >= 0)
+		set_timeout(fd, 0); /* a stream may wait for data for as long as it likes */
 	return fd;
 }
 
@@ -177,6 +199,7 @@ int agent_connect(struct agent_client *a, const char *vsock_path, char *err, siz
 		a->ctl = -1;
 		return -1;
 	}
+	set_timeout(fd, 0); /* a wait may take as long as the process runs */
 	a->ctl = fd;
 	return 0;
 }

@@ -22,6 +22,10 @@
  * wait for. */
 #define AGENT_CMDLINE "console=ttyS0 reboot=k,panic_w panic=-1 quiet random.trust_cpu=on"
 
+/* Seconds a connection through the vsock socket may take to be answered
+ * (the hybrid vsock "OK" and the agent's hello). */
+#define AGENT_DIAL_TIMEOUT 20
+
 struct agent_client {
 	char vsock_path[108]; /* the VM's --vsock PATH */
 	char listen_path[128];
@@ -58,6 +62,11 @@ int agent_stream(struct agent_client *a, const char *role, const char *container
 /* A control connection of our own to a running VM's agent, through its
  * vsock PATH (for `vmm exec`); no listening. Returns 0 or -1 with err. */
 int agent_connect(struct agent_client *a, const char *vsock_path, char *err, size_t errlen);
+
+/* Bounds every later send and receive on the control connection to
+ * seconds (0: no bound), for one-shot requests that must not hang on a VM
+ * that is going away. Returns 0, or -1 if there is no connection. */
+int agent_set_timeout(struct agent_client *a, int seconds);
 
 void agent_close(struct agent_client *a);
 
