@@ -86,7 +86,10 @@ static void usage(FILE *f)
 		   "                         eth0 on tap NAME (attached, or created for the run)\n"
 		   "                         with these addresses, default routes and MTU (the\n"
 		   "                         tap's by default); none (default): loopback only\n"
-		   "      --boot-timer       report the guest's boot-timer write on stderr\n"
+		   "      --boot-timer       report the guest's boot-timer write and, at the end,\n"
+		   "                         the run's timeline on stderr\n"
+		   "      --exit-stats       print VM exits by reason, the busiest I/O ports and\n"
+		   "                         vmm's memory and CPU time at the end\n"
 		   "  -h, --help             show this help\n"
 		   "\n"
 		   "stdout and stderr are the container process's. SIGTERM, SIGINT and SIGHUP\n"
@@ -136,6 +139,7 @@ static void *client(void *opaque)
 	char e[256];
 	if (agent_accept(&r->agent, s->err, sizeof(s->err)))
 		return NULL;
+	r->vm->t.agent = vm_clock_ns();
 	const char *id = r->create.container;
 	if ((!r->network || !session_failed(s, agent_call(&r->agent, proto_network_json(r->network),
 							  s->err, sizeof(s->err)))) &&
@@ -145,8 +149,10 @@ static void *client(void *opaque)
 	    !session_failed(s, agent_call(&r->agent,
 					  json_pack("{s:s, s:s}", "type", "start", "container", id),
 					  s->err, sizeof(s->err)))) {
+		r->vm->t.started = vm_clock_ns();
 		tell_caller(r, 0, NULL);
 		session_run(s);
+		r->vm->t.exited = s->exited_ns;
 	}
 	session_close(s);
 	/* Whatever happened, the VM's work is done. */
@@ -431,6 +437,7 @@ int cmd_run(int argc, char **argv)
 		{"kernel", required_argument, NULL, 'k'},
 		{"initrd", required_argument, NULL, 'I'},
 		{"boot-timer", no_argument, NULL, 'T'},
+		{"exit-stats", no_argument, NULL, 'X'},
 		{"debug", no_argument, NULL, 'D'},
 		{"net", required_argument, NULL, 'n'},
 		{"help", no_argument, NULL, 'h'},
@@ -445,7 +452,7 @@ int cmd_run(int argc, char **argv)
 	uint64_t mem = 256ULL << 20;
 	long ncpus = 1;
 	bool boot_timer = false, interactive = false, read_only = false, debug = false, tty = false;
-	bool detach = false, remove = false;
+	bool detach = false, remove = false, exit_stats = false;
 	static struct proto_rlimit rlimits[PROTO_MAX_RLIMITS];
 	int nrlimits = 0;
 	static struct run_net net;
@@ -561,6 +568,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'T':
 			boot_timer = true;
+			break;
+		case 'X':
+			exit_stats = true;
 			break;
 		case 'D':
 			debug = true;
@@ -744,6 +754,7 @@ int cmd_run(int argc, char **argv)
 			.console_in = -1,
 			.console_out = console,
 			.boot_timer = boot_timer,
+			.exit_stats = exit_stats,
 			.disks = &disk,
 			.ndisks = on_disk ? 1 : 0,
 			.fs = fss,

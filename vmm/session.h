@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "agent_client.h"
 
@@ -25,6 +26,7 @@ struct session {
 	int fds[3];	     /* the streams: stdin, stdout, stderr (-1: none) */
 	int status;	     /* the exit status (128+N for signal N); -1 until known */
 	int exit_code;	     /* a failure to start's status (126, 127), or 0 */
+	uint64_t exited_ns;  /* CLOCK_MONOTONIC when the wait answer came, or 0 */
 	char err[512];
 };
 

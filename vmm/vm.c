@@ -400,22 +400,37 @@ static void halt_tick(struct ev_op *op, int res)
 	evloop_timeout(&vm->loop, &vm->halt_op, &vm->halt_ts, HALT_TICK_MS);
 }
 
+/* Two lines: ms since vmm started for people, and every mark as absolute
+ * CLOCK_MONOTONIC ns for tools (bench/boot-time relates them to when it
+ * spawned vmm, on the same clock). */
 static void print_timeline(const struct vm *vm)
 {
 	const struct {
 		const char *name;
 		uint64_t ns;
 	} mark[] = {
-		{"loaded", vm->cfg.loaded_ns},	{"vm-created", vm->t.created},
-		{"first-run", vm->t.first_run}, {"first-exit", vm->t.first_exit},
-		{"init", vm->t.init},		{"stop", vm->t.stop},
+		{"start", vm->cfg.start_ns},
+		{"loaded", vm->cfg.loaded_ns},
+		{"vm-created", vm->t.created},
+		{"first-run", vm->t.first_run},
+		{"first-exit", vm->t.first_exit},
+		{"init", vm->t.init},
+		{"agent", vm->t.agent},
+		{"started", vm->t.started},
+		{"exited", vm->t.exited},
+		{"stop", vm->t.stop},
 		{"done", vm->t.done},
 	};
+	const size_t n = sizeof(mark) / sizeof(mark[0]);
 	fprintf(stderr, "vmm: boot-timer: ms since vmm start:");
-	for (size_t i = 0; i < sizeof(mark) / sizeof(mark[0]); i++)
+	for (size_t i = 1; i < n; i++)
 		if (mark[i].ns)
 			fprintf(stderr, " %s %.1f", mark[i].name,
 				(mark[i].ns - vm->cfg.start_ns) / 1e6);
+	fprintf(stderr, "\nvmm: timeline-ns:");
+	for (size_t i = 0; i < n; i++)
+		if (mark[i].ns)
+			fprintf(stderr, " %s=%llu", mark[i].name, (unsigned long long)mark[i].ns);
 	fputc('\n', stderr);
 }
 
@@ -427,6 +442,55 @@ static void print_exit_stats(struct vm *vm)
 		exit_stats_add(&all, &vm->vcpu[i].stats);
 	exit_stats_print(&all, stderr);
 	exit_stats_free(&all);
+}
+
+/* Guest RAM this process has faulted in (the guest's writes and reads,
+ * and the kernel and initrd vmm loaded), by mincore() in chunks so the
+ * vector stays small for big guests. */
+static uint64_t guest_touched_kib(const struct guestmem *gm)
+{
+	enum { CHUNK_PAGES = 16384 };
+	static unsigned char vec[CHUNK_PAGES];
+	const uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t pages = 0;
+	for (int r = 0; r < gm->nregions; r++)
+		for (uint64_t off = 0; off < gm->region[r].size; off += CHUNK_PAGES * page) {
+			uint64_t len = gm->region[r].size - off;
+			if (len > CHUNK_PAGES * page)
+				len = CHUNK_PAGES * page;
+			if (mincore(gm->region[r].host + off, len, vec))
+				return 0;
+			for (uint64_t i = 0; i < (len + page - 1) / page; i++)
+				pages += vec[i] & 1;
+		}
+	return pages * page / 1024;
+}
+
+/* With --exit-stats: what the run cost the host, read before guest RAM
+ * is unmapped. The VMM's own memory is its PSS minus the guest RAM it
+ * touched (that part grows with what the guest does, not with vmm). */
+static void print_host_cost(const struct vm *vm)
+{
+	unsigned long long rss = 0, pss = 0, v;
+	char line[256];
+	FILE *f = fopen("/proc/self/smaps_rollup", "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Rss: %llu kB", &v) == 1)
+			rss = v;
+		else if (sscanf(line, "Pss: %llu kB", &v) == 1)
+			pss = v;
+	}
+	if (f)
+		fclose(f);
+	uint64_t guest = guest_touched_kib(&vm->mem);
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	fprintf(stderr,
+		"vmm: host: rss %llu KiB, pss %llu KiB, guest touched %llu KiB, vmm pss %lld KiB;"
+		" cpu user %.1f ms, sys %.1f ms\n",
+		rss, pss, (unsigned long long)guest, (long long)pss - (long long)guest,
+		ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3,
+		ru.ru_stime.tv_sec * 1e3 + ru.ru_stime.tv_usec / 1e3);
 }
 
 void vm_signals(const struct vm_config *cfg, sigset_t *set)
@@ -490,8 +554,10 @@ int vm_run(struct vm *vm, const struct boot_entry *entry)
 	vm->t.done = vm_clock_ns();
 	if (vm->cfg.boot_timer)
 		print_timeline(vm);
-	if (vm->cfg.exit_stats)
+	if (vm->cfg.exit_stats) {
 		print_exit_stats(vm);
+		print_host_cost(vm);
+	}
 	evloop_destroy(&vm->loop);
 	vm->loop_ready = false;
 	if (vm->signal_fd >= 0)

@@ -100,9 +100,13 @@ struct vm {
 	bool halt_asked; /* a round of checks was asked on the last tick */
 	struct vcpu vcpu[VM_MAX_CPUS];
 	/* Milestones on vm_clock_ns(), for --boot-timer's timeline; 0 = not
-	 * reached. first_run/first_exit are vCPU 0's. */
+	 * reached. first_run/first_exit are vCPU 0's. agent, started and
+	 * exited are the container's as `vmm run`'s client thread sees them
+	 * (the agent connected, the start answer, the wait answer); atomic
+	 * because that thread writes them while the loop thread may read. */
 	struct {
-		uint64_t created, first_run, first_exit, init, stop, done;
+		_Atomic uint64_t created, first_run, first_exit, init, agent, started, exited, stop,
+			done;
 	} t;
 	atomic_bool stopping;
 	int exit_status; /* set once, by the first vm_stop */

@@ -3,6 +3,8 @@
 # stdio relayed and its status returned, on a busybox rootfs made here
 # from Debian's static busybox.
 #   - stdout and stderr apart, exit status 3; kill -9 -> 137;
+#   - --boot-timer --exit-stats: the timeline's marks all there, in the
+#     order of a run (bench/boot-time parses them), and the host cost;
 #   - stdin piped in reaches the command (wc -l counts 2);
 #   - 10 MiB of output arrives complete and in order (md5);
 #   - SIGTERM to vmm run reaches the command (sleep) -> 143;
@@ -34,6 +36,21 @@ status=$?
 [ "$(cat "$out")" = out ] || fail "exit 3: stdout is not 'out'"
 [ "$(cat "$err")" = err ] || fail "exit 3: stderr is not 'err'"
 echo "PASS: stdout and stderr apart, exit status 3"
+
+run --boot-timer --exit-stats -- true >"$out" 2>"$err"
+status=$?
+[ "$status" = 0 ] || fail "timeline: vmm run exited $status"
+marks="start loaded vm-created first-run first-exit init agent started exited stop done"
+sed -n 's/^vmm: timeline-ns: //p' "$err" | tr ' ' '\n' | awk -F= -v want="$marks" '
+	{ name[NR] = $1; ns[NR] = $2 }
+	END {
+		if (NR != split(want, w, " ")) exit 1
+		for (i = 1; i <= NR; i++) if (name[i] != w[i] || (i > 1 && ns[i] < ns[i - 1])) exit 1
+	}' || fail "timeline: marks missing or out of order: $(grep timeline-ns "$err")"
+grep -Eq '^vmm: host: rss [0-9]+ KiB, pss [0-9]+ KiB, guest touched [0-9]+ KiB, vmm pss -?[0-9]+ KiB; cpu user [0-9.]+ ms, sys [0-9.]+ ms$' "$err" ||
+	fail "exit stats: no host cost line: $(cat "$err")"
+grep -Eq '^vmm: exits: [0-9]+ total' "$err" || fail "exit stats: no exits line"
+echo "PASS: --boot-timer --exit-stats: the run's timeline in order and its host cost"
 
 run -- sh -c 'kill -9 $$' >"$out" 2>"$err"
 status=$?
