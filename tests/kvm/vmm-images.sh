@@ -66,6 +66,35 @@ grep -q 'layer 2: content does not match its digest' "$err" || fail "tampered: n
 [ -z "$(ls "$VMM_STORE/tmp")" ] || fail "tampered: scratch left in the store"
 echo "PASS: a tampered layer is refused: $(grep digest "$err")"
 
+# The same image as an OCI archive: the same id, and a run shows exactly
+# what the docker save's shows.
+listing='id; pwd; echo $FOO; cd /; find bin/suid data opq etc -xdev | sort | while read -r f; do
+	echo "$f $(stat -c "%a %u:%g %F" "$f") $( [ -L "$f" ] && readlink "$f")"; done'
+timeout 300 "$vmm" run layered:1 sh -c "$listing" >"$dir/from-save" 2>"$err" || fail "run of the docker save"
+"$vmm" load "$dir/image/layered-oci.tar" >"$out" 2>"$err" || fail "load of the OCI archive failed"
+grep -qx "Loaded image ${cid:0:12}" "$out" || fail "the OCI archive is not the same image: $(cat "$out")"
+timeout 300 "$vmm" run layered-oci:1 sh -c "$listing" >"$dir/from-oci" 2>"$err" || fail "run of the OCI image"
+timeout 300 "$vmm" run "$dir/image/oci" sh -c "$listing" >"$dir/from-dir" 2>"$err" ||
+	fail "run of the OCI layout directory"
+cmp -s "$dir/from-save" "$dir/from-oci" && cmp -s "$dir/from-save" "$dir/from-dir" ||
+	fail "docker save and OCI differ: $(diff "$dir/from-save" "$dir/from-oci"; diff "$dir/from-save" "$dir/from-dir")"
+echo "PASS: a docker save tarball, an OCI archive and an OCI layout directory of one image: the same id, the same files ($(wc -l <"$dir/from-save") lines)"
+
+# Bad images: one clear error each, and the store exactly as it was.
+before=$(cd "$VMM_STORE" && find . | sort | md5sum)
+head -c 100000 "$layered" >"$dir/truncated.tar"
+"$vmm" load "$dir/truncated.tar" >"$out" 2>"$err" && fail "a truncated tarball was loaded"
+[ "$(wc -l <"$err")" = 1 ] || fail "truncated: not one line: $(cat "$err")"
+echo "PASS: a truncated tarball: $(cat "$err")"
+cp -a "$dir/image/oci" "$dir/noblob"
+rm "$dir/noblob/blobs/sha256/$d2"
+"$vmm" load "$dir/noblob" >"$out" 2>"$err" && fail "an OCI layout with a missing blob was loaded"
+grep -q "missing" "$err" && [ "$(wc -l <"$err")" = 1 ] || fail "missing blob: $(cat "$err")"
+echo "PASS: a missing blob: $(cat "$err")"
+[ "$(cd "$VMM_STORE" && find . | sort | md5sum)" = "$before" ] ||
+	fail "the store changed after refused loads"
+echo "PASS: the store is untouched by the refused loads"
+
 "$vmm" rmi layered:1 >"$out" 2>"$err" || fail "rmi failed"
 [ -e "$VMM_STORE/images/$cid" ] && fail "rmi: the image is still there"
 "$vmm" run layered:1 true >"$out" 2>"$err" && fail "rmi: still runs"

@@ -8,6 +8,9 @@
 #            a symlink /data/link -> keep, /data/new with a hard link
 #            /data/hard;
 #   config:  User app, WorkingDir /data, Env FOO=img, Cmd ls.
+# Also the same image as an OCI image layout (OUT/oci, ref name
+# layered-oci:1; the same layer and config blobs, so the same image id)
+# and an OCI archive of it (OUT/layered-oci.tar).
 # usage: layered-image.sh OUT   (OUT is made; its work files stay there)
 set -euo pipefail
 dir=$1
@@ -42,4 +45,17 @@ cp "$dir/config.json" "$img/$cid.json"
 printf '[{"Config":"%s.json","RepoTags":["layered:1"],"Layers":["%s/layer.tar","%s/layer.tar"]}]' \
 	"$cid" "$d1" "$d2" >"$img/manifest.json"
 tar -C "$img" -cf "$dir/layered.tar" .
+oci=$dir/oci
+mkdir -p "$oci/blobs/sha256"
+cp "$dir/l1.tar" "$oci/blobs/sha256/$d1" && cp "$dir/l2.tar" "$oci/blobs/sha256/$d2"
+cp "$dir/config.json" "$oci/blobs/sha256/$cid"
+size() { stat -c %s "$1"; }
+printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%d},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:%s","size":%d},{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:%s","size":%d}]}' \
+	"$cid" "$(size "$dir/config.json")" "$d1" "$(size "$dir/l1.tar")" "$d2" "$(size "$dir/l2.tar")" >"$dir/manifest.oci"
+mid=$(sha256sum "$dir/manifest.oci" | cut -d' ' -f1)
+cp "$dir/manifest.oci" "$oci/blobs/sha256/$mid"
+printf '{"imageLayoutVersion":"1.0.0"}' >"$oci/oci-layout"
+printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%d,"annotations":{"org.opencontainers.image.ref.name":"layered-oci:1"}}]}' \
+	"$mid" "$(size "$dir/manifest.oci")" >"$oci/index.json"
+tar -C "$oci" -cf "$dir/layered-oci.tar" .
 echo "$cid"
