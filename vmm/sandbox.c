@@ -2,10 +2,13 @@
 #include "sandbox.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/if_tun.h>
 #include <linux/kvm.h>
+#include <pthread.h>
 #include <seccomp.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,9 +19,16 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 static atomic_bool disabled;
+
+/* VMM_SECCOMP_LOG=FILE: a refused call is appended to FILE (kind and
+ * number) and fails with ENOSYS instead of killing the VMM, so one run
+ * lists every call a kind's list lacks. For finding the lists only. */
+static int log_fd = -1;
+static __thread const char *thread_kind;
 
 void sandbox_disable(void)
 {
@@ -37,7 +47,8 @@ static bool is_disabled(void)
  * locks and condition variables (futex), the vCPU kick's handler
  * (rt_sigreturn), clocks (a syscall when the clocksource has no vDSO, as
  * under nested virtualization), stderr lines, pthread_kill (tgkill),
- * abort(), and the thread's or the process's end.
+ * abort(), who we are (the fs server chowns new files only as root), and
+ * the thread's or the process's end.
  */
 static const int common[] = {
 	SCMP_SYS(read),		SCMP_SYS(write),	  SCMP_SYS(readv),
@@ -46,10 +57,11 @@ static const int common[] = {
 	SCMP_SYS(brk),		SCMP_SYS(munmap),	  SCMP_SYS(mremap),
 	SCMP_SYS(madvise),	SCMP_SYS(clock_gettime),  SCMP_SYS(clock_nanosleep),
 	SCMP_SYS(nanosleep),	SCMP_SYS(gettimeofday),	  SCMP_SYS(getpid),
-	SCMP_SYS(gettid),	SCMP_SYS(tgkill),	  SCMP_SYS(sched_yield),
-	SCMP_SYS(getrandom),	SCMP_SYS(newfstatat),	  SCMP_SYS(fstat),
-	SCMP_SYS(lseek),	SCMP_SYS(getrusage),	  SCMP_SYS(exit),
-	SCMP_SYS(exit_group),
+	SCMP_SYS(gettid),	SCMP_SYS(getuid),	  SCMP_SYS(geteuid),
+	SCMP_SYS(getgid),	SCMP_SYS(getegid),	  SCMP_SYS(tgkill),
+	SCMP_SYS(sched_yield),	SCMP_SYS(getrandom),	  SCMP_SYS(newfstatat),
+	SCMP_SYS(fstat),	SCMP_SYS(lseek),	  SCMP_SYS(getrusage),
+	SCMP_SYS(exit),		SCMP_SYS(exit_group),
 };
 
 /* vCPU threads: only the common calls (the exits' handlers write device
@@ -60,14 +72,14 @@ static const unsigned long vcpu_ioctls[] = {KVM_RUN, KVM_GET_MP_STATE, KVM_GET_R
 /* virtio-fs workers: the passthrough FUSE server (fs_ops.c, fs_dir.c),
  * every path relative to an O_PATH fd or /proc/self/fd/N. */
 static const int fs[] = {
-	SCMP_SYS(openat),	   SCMP_SYS(openat2),  SCMP_SYS(fstatfs),   SCMP_SYS(getdents64),
-	SCMP_SYS(readlinkat),	   SCMP_SYS(mknodat),  SCMP_SYS(mkdirat),   SCMP_SYS(unlinkat),
-	SCMP_SYS(renameat2),	   SCMP_SYS(linkat),   SCMP_SYS(symlinkat), SCMP_SYS(fchmodat),
-	SCMP_SYS(fchown),	   SCMP_SYS(fchownat), SCMP_SYS(utimensat), SCMP_SYS(ftruncate),
-	SCMP_SYS(getxattr),	   SCMP_SYS(setxattr), SCMP_SYS(listxattr), SCMP_SYS(removexattr),
-	SCMP_SYS(copy_file_range), SCMP_SYS(fsync),    SCMP_SYS(fdatasync), SCMP_SYS(fallocate),
-	SCMP_SYS(syncfs),	   SCMP_SYS(preadv),   SCMP_SYS(pwritev),   SCMP_SYS(faccessat),
-	SCMP_SYS(faccessat2),	   SCMP_SYS(fcntl),
+	SCMP_SYS(openat),      SCMP_SYS(openat2),	  SCMP_SYS(fstatfs),  SCMP_SYS(getdents64),
+	SCMP_SYS(readlinkat),  SCMP_SYS(mknodat),	  SCMP_SYS(mkdirat),  SCMP_SYS(unlinkat),
+	SCMP_SYS(renameat2),   SCMP_SYS(renameat),	  SCMP_SYS(linkat),   SCMP_SYS(symlinkat),
+	SCMP_SYS(fchmodat),    SCMP_SYS(fchown),	  SCMP_SYS(fchownat), SCMP_SYS(utimensat),
+	SCMP_SYS(ftruncate),   SCMP_SYS(getxattr),	  SCMP_SYS(setxattr), SCMP_SYS(listxattr),
+	SCMP_SYS(removexattr), SCMP_SYS(copy_file_range), SCMP_SYS(fsync),    SCMP_SYS(fdatasync),
+	SCMP_SYS(fallocate),   SCMP_SYS(syncfs),	  SCMP_SYS(preadv),   SCMP_SYS(pwritev),
+	SCMP_SYS(faccessat),   SCMP_SYS(faccessat2),	  SCMP_SYS(fcntl),
 };
 
 /* The agent client and session relay: Unix sockets to the VM's vsock
@@ -197,6 +209,48 @@ static int rules(scmp_filter_ctx ctx, enum sandbox_kind kind)
 	return -EINVAL;
 }
 
+/* Appends "KIND NR\n" with async-signal-safe calls only. */
+static void log_refused(int sig, siginfo_t *si, void *ucontext)
+{
+	(void)sig;
+	char line[64], digits[16];
+	size_t n = 0, d = 0;
+	for (const char *k = thread_kind ? thread_kind : "?"; *k && n < 32; k++)
+		line[n++] = *k;
+	line[n++] = ' ';
+	unsigned nr = (unsigned)si->si_syscall;
+	do
+		digits[d++] = (char)('0' + nr % 10);
+	while ((nr /= 10) && d < sizeof(digits));
+	while (d)
+		line[n++] = digits[--d];
+	line[n++] = '\n';
+	(void)!write(log_fd, line, n);
+	((ucontext_t *)ucontext)->uc_mcontext.gregs[REG_RAX] = -ENOSYS;
+}
+
+static int log_setup(void)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	const char *path = getenv("VMM_SECCOMP_LOG");
+	if (!path || !*path)
+		return 0;
+	pthread_mutex_lock(&lock);
+	if (log_fd < 0) {
+		log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		struct sigaction sa = {.sa_sigaction = log_refused, .sa_flags = SA_SIGINFO};
+		sigaction(SIGSYS, &sa, NULL);
+	}
+	pthread_mutex_unlock(&lock);
+	/* A blocked SIGSYS would kill instead (vCPU and fs threads block
+	 * every other signal). */
+	sigset_t sys;
+	sigemptyset(&sys);
+	sigaddset(&sys, SIGSYS);
+	pthread_sigmask(SIG_UNBLOCK, &sys, NULL);
+	return log_fd >= 0;
+}
+
 int sandbox_confine(enum sandbox_kind kind)
 {
 	/* Threads are named for ps -L and strace; the main thread keeps the
@@ -209,7 +263,9 @@ int sandbox_confine(enum sandbox_kind kind)
 	int err = drop_caps(keep_caps(kind));
 	if (err || is_disabled())
 		return err;
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	static const char *const kinds[] = {"vcpu", "fs", "client", "loop"};
+	thread_kind = kinds[kind];
+	scmp_filter_ctx ctx = seccomp_init(log_setup() ? SCMP_ACT_TRAP : SCMP_ACT_KILL_PROCESS);
 	if (!ctx)
 		return -ENOMEM;
 	/* A syscall through another ABI (int 0x80, x32) is as forbidden. */

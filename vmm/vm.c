@@ -85,6 +85,7 @@ static void boot_timer_mark(void *opaque)
 static void loop_poll(void *opaque)
 {
 	struct vm *vm = opaque;
+	sandbox_test_hook(SANDBOX_LOOP);
 	if (vm->cfg.vsock)
 		vsock_poll(vm->cfg.vsock);
 	for (int i = 0; i < vm->cfg.nnets; i++)
@@ -392,7 +393,6 @@ static void halt_tick(struct ev_op *op, int res)
 	(void)res; /* -ETIME: the timer expired */
 	if (atomic_load(&vm->stopping))
 		return;
-	sandbox_test_hook(SANDBOX_LOOP);
 	bool all = vm->halt_asked;
 	for (int i = 0; i < vm->cfg.ncpus; i++)
 		all = all && vm->vcpu[i].started && atomic_load(&vm->vcpu[i].stopped);
