@@ -24,6 +24,7 @@
 #include "launch.h"
 #include "mounts.h"
 #include "rtnet.h"
+#include "sandbox.h"
 #include "session.h"
 
 #define DEFAULT_MEM (256ULL << 20)
@@ -149,6 +150,7 @@ struct vmshim {
 	struct agent_client agent;
 	struct session session;
 	struct proto_create create;
+	struct vm *vm;
 	int sig_pipe[2];
 	pthread_t thread;
 	bool thread_started;
@@ -169,8 +171,16 @@ static void *client(void *opaque)
 	struct vmshim *v = opaque;
 	struct session *s = &v->session;
 	char e[256];
+	int err = sandbox_confine(SANDBOX_CLIENT);
+	if (err) {
+		snprintf(e, sizeof(e), "seccomp: %s (VMM_NO_SECCOMP=1 runs without)",
+			 strerror(-err));
+		vm_stop(v->vm, VM_EXIT_ERROR, e);
+		return NULL;
+	}
 	if (agent_accept(&v->agent, s->err, sizeof(s->err)))
 		return NULL;
+	sandbox_test_hook(SANDBOX_CLIENT);
 	if (!session_failed(s, agent_call(&v->agent, proto_create_json(&v->create), s->err,
 					  sizeof(s->err))) &&
 	    session_open(s) == 0) {
@@ -192,8 +202,8 @@ static void *client(void *opaque)
 
 static int before_run(struct vm *vm, void *opaque)
 {
-	(void)vm;
 	struct vmshim *v = opaque;
+	v->vm = vm;
 	if (pthread_create(&v->thread, NULL, client, v))
 		return -1;
 	v->thread_started = true;

@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "launch.h"
 #include "parse.h"
+#include "sandbox.h"
 
 /* reboot=k: reset through the i8042, which ends the VM. panic=-1 with
  * panic_w: a panic resets at once, flagged as a warm reset, which is how
@@ -47,6 +48,7 @@ static void usage(FILE *f)
 		"                       (its init started), in ms since vmm started\n"
 		"      --exit-stats     print VM exits by reason and the busiest I/O ports\n"
 		"                       on stderr at the end\n"
+		"      --no-seccomp     no system call filters (debugging; see ARCHITECTURE.md)\n"
 		"  -h, --help           show this help\n"
 		"\n"
 		"The guest's serial console is this terminal: its output on stdout, stdin\n"
@@ -63,13 +65,21 @@ static void usage(FILE *f)
 int cmd_boot(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"kernel", required_argument, NULL, 'k'},  {"initrd", required_argument, NULL, 'i'},
-		{"cmdline", required_argument, NULL, 'c'}, {"cpus", required_argument, NULL, 'p'},
-		{"mem", required_argument, NULL, 'm'},	   {"hugepages", no_argument, NULL, 'H'},
-		{"disk", required_argument, NULL, 'd'},	   {"vsock", required_argument, NULL, 's'},
-		{"net", required_argument, NULL, 'n'},	   {"fs", required_argument, NULL, 'f'},
-		{"boot-timer", no_argument, NULL, 'T'},	   {"exit-stats", no_argument, NULL, 'X'},
-		{"help", no_argument, NULL, 'h'},	   {0},
+		{"kernel", required_argument, NULL, 'k'},
+		{"initrd", required_argument, NULL, 'i'},
+		{"cmdline", required_argument, NULL, 'c'},
+		{"cpus", required_argument, NULL, 'p'},
+		{"mem", required_argument, NULL, 'm'},
+		{"hugepages", no_argument, NULL, 'H'},
+		{"disk", required_argument, NULL, 'd'},
+		{"vsock", required_argument, NULL, 's'},
+		{"net", required_argument, NULL, 'n'},
+		{"fs", required_argument, NULL, 'f'},
+		{"boot-timer", no_argument, NULL, 'T'},
+		{"exit-stats", no_argument, NULL, 'X'},
+		{"no-seccomp", no_argument, NULL, 'S'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
 	};
 	const char *kernel = NULL, *initrd = NULL, *cmdline = DEFAULT_CMDLINE;
 	uint64_t mem_size = DEFAULT_MEM;
@@ -173,6 +183,9 @@ int cmd_boot(int argc, char **argv)
 			break;
 		case 'X':
 			cfg.exit_stats = true;
+			break;
+		case 'S':
+			sandbox_disable();
 			break;
 		case 'h':
 			usage(stdout);

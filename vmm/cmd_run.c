@@ -40,6 +40,7 @@
 #include "proto.h"
 #include "run_net.h"
 #include "runspec.h"
+#include "sandbox.h"
 #include "session.h"
 #include "state.h"
 
@@ -90,6 +91,7 @@ static void usage(FILE *f)
 		   "                         the run's timeline on stderr\n"
 		   "      --exit-stats       print VM exits by reason, the busiest I/O ports and\n"
 		   "                         vmm's memory and CPU time at the end\n"
+		   "      --no-seccomp       no system call filters (debugging)\n"
 		   "  -h, --help             show this help\n"
 		   "\n"
 		   "stdout and stderr are the container process's. SIGTERM, SIGINT and SIGHUP\n"
@@ -137,9 +139,16 @@ static void *client(void *opaque)
 	struct run *r = opaque;
 	struct session *s = &r->session;
 	char e[256];
+	int err = sandbox_confine(SANDBOX_CLIENT);
+	if (err) {
+		snprintf(e, sizeof(e), "seccomp: %s (--no-seccomp runs without)", strerror(-err));
+		vm_stop(r->vm, VM_EXIT_ERROR, e);
+		return NULL;
+	}
 	if (agent_accept(&r->agent, s->err, sizeof(s->err)))
 		return NULL;
 	r->vm->t.agent = vm_clock_ns();
+	sandbox_test_hook(SANDBOX_CLIENT);
 	const char *id = r->create.container;
 	if ((!r->network || !session_failed(s, agent_call(&r->agent, proto_network_json(r->network),
 							  s->err, sizeof(s->err)))) &&
@@ -439,6 +448,7 @@ int cmd_run(int argc, char **argv)
 		{"boot-timer", no_argument, NULL, 'T'},
 		{"exit-stats", no_argument, NULL, 'X'},
 		{"debug", no_argument, NULL, 'D'},
+		{"no-seccomp", no_argument, NULL, 'S'},
 		{"net", required_argument, NULL, 'n'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -574,6 +584,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'D':
 			debug = true;
+			break;
+		case 'S':
+			sandbox_disable();
 			break;
 		case 'n': {
 			/* 125 as docker run has it for a bad network. */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "fs_table.h"
+#include "sandbox.h"
 
 #define INODE_MAX  (1 << 17)
 #define HANDLE_MAX 4096
@@ -167,6 +168,7 @@ static uint32_t serve_slot(struct fs_worker *w, int slot)
 		return 0; /* nothing to answer with, or nothing to answer */
 	if (err)
 		return fuse_req_reply(r, -EINVAL, NULL, 0);
+	sandbox_test_hook(SANDBOX_FS);
 	return fs_serve(fs, r, w->buf, sizeof(w->buf));
 }
 
@@ -174,6 +176,14 @@ static void *worker(void *arg)
 {
 	struct fs_worker *w = arg;
 	struct fs *fs = w->fs;
+	int err = sandbox_confine(SANDBOX_FS);
+	if (err) {
+		/* No way back to the VM from here, and a share without its
+		 * workers would hang the guest: end the VMM. */
+		fprintf(stderr, "vmm: fs %s: seccomp: %s (--no-seccomp runs without)\n", fs->tag,
+			strerror(-err));
+		_exit(1);
+	}
 	for (;;) {
 		pthread_mutex_lock(&fs->qlock);
 		while (!fs->qlen && !fs->quit)

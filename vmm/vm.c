@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sandbox.h"
+
 /* A real-time signal, so every classic one (SIGUSR1 too) stays free to be
  * passed on to the container. */
 #define VCPU_KICK_SIGNAL SIGRTMIN
@@ -83,6 +85,7 @@ static void boot_timer_mark(void *opaque)
 static void loop_poll(void *opaque)
 {
 	struct vm *vm = opaque;
+	sandbox_test_hook(SANDBOX_LOOP);
 	if (vm->cfg.vsock)
 		vsock_poll(vm->cfg.vsock);
 	for (int i = 0; i < vm->cfg.nnets; i++)
@@ -288,6 +291,14 @@ static void *vcpu_thread(void *arg)
 	sigfillset(&only_kick);
 	sigdelset(&only_kick, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_SETMASK, &only_kick, NULL);
+	int err = sandbox_confine(SANDBOX_VCPU);
+	if (err) {
+		char why[96];
+		snprintf(why, sizeof(why), "vCPU %d: seccomp: %s (--no-seccomp runs without)",
+			 c->id, strerror(-err));
+		vm_stop(vm, VM_EXIT_ERROR, why);
+		return NULL;
+	}
 	if (c->id == 0)
 		vm->t.first_run = vm_clock_ns();
 	while (!atomic_load(&vm->stopping)) {
@@ -296,6 +307,7 @@ static void *vcpu_thread(void *arg)
 		int ret = ioctl(c->fd, KVM_RUN, 0);
 		if (c->id == 0 && !vm->t.first_exit)
 			vm->t.first_exit = vm_clock_ns();
+		sandbox_test_hook(SANDBOX_VCPU);
 		if (ret < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
@@ -535,7 +547,16 @@ int vm_run(struct vm *vm, const struct boot_entry *entry)
 	vm->halt_op.complete = halt_tick;
 	evloop_timeout(&vm->loop, &vm->halt_op, &vm->halt_ts, HALT_TICK_MS);
 
-	int err = evloop_run(&vm->loop);
+	/* Last: every other thread of the VM exists by now (filters are
+	 * inherited by threads created after them). */
+	int err = sandbox_confine(SANDBOX_LOOP);
+	if (err) {
+		char why[96];
+		snprintf(why, sizeof(why), "seccomp: %s (--no-seccomp runs without)",
+			 strerror(-err));
+		vm_stop(vm, VM_EXIT_ERROR, why);
+	}
+	err = evloop_run(&vm->loop);
 	if (err) {
 		char why[96];
 		snprintf(why, sizeof(why), "event loop: %s", strerror(-err));
