@@ -334,3 +334,53 @@ int rt_agent_call(int dir_fd, json_t *req, char *err, size_t errlen)
 	json_decref(r);
 	return rc;
 }
+
+pid_t rt_fork_report(int *fd, char *err, size_t errlen)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC)) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	close(p[pid == 0 ? 0 : 1]);
+	*fd = p[pid == 0 ? 1 : 0];
+	return pid;
+}
+
+void rt_report(int *fd, unsigned char code, const char *why)
+{
+	if (*fd < 0)
+		return;
+	char msg[1024];
+	size_t len = code && why ? strnlen(why, sizeof(msg) - 1) : 0;
+	msg[0] = (char)code;
+	memcpy(msg + 1, why, len);
+	(void)!write(*fd, msg, len + 1);
+	close(*fd);
+	*fd = -1;
+}
+
+int rt_read_report(int fd, char *why, size_t len)
+{
+	char msg[1024];
+	size_t got = 0;
+	while (got < sizeof(msg)) {
+		ssize_t n = read(fd, msg + got, sizeof(msg) - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	snprintf(why, len, "%.*s", got > 1 ? (int)(got - 1) : 0, msg + 1);
+	return got ? (unsigned char)msg[0] : -1;
+}

@@ -85,6 +85,21 @@ unsigned long long rt_pid_start(pid_t pid);
  * Returns 0 or -1 with err. */
 int rt_write_pid_file(const char *path, pid_t pid, char *err, size_t errlen);
 
+/* A child that reports to its parent once: a status byte (0: all well)
+ * and, on failure, why. rt_fork_report forks: in the child it returns 0
+ * with *fd the pipe's write end, in the parent the child's pid with *fd
+ * the read end, or -1 with err. */
+pid_t rt_fork_report(int *fd, char *err, size_t errlen);
+
+/* The child's report, in one write; closes *fd and sets it to -1 (a
+ * second call does nothing). */
+void rt_report(int *fd, unsigned char code, const char *why);
+
+/* The parent's side: reads the report until the child closes its end,
+ * why into why (NUL-terminated). Closes fd. Returns the status byte, or
+ * -1 if the child ended without a word. */
+int rt_read_report(int fd, char *why, size_t len);
+
 /* Seconds a one-shot request to a container's agent may take. */
 #define RT_AGENT_TIMEOUT 30
 

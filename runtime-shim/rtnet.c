@@ -109,48 +109,29 @@ int rtnet_connect(pid_t shim, int dir_fd, bool *configured, char *err, size_t er
 	/* The host's network is not ours to rewire. */
 	if (theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino)
 		return 0;
-	int p[2];
-	if (pipe2(p, O_CLOEXEC)) {
-		snprintf(err, errlen, "pipe: %s", strerror(errno));
+	int fd;
+	pid_t pid = rt_fork_report(&fd, err, errlen);
+	if (pid < 0)
 		return -1;
-	}
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0) {
-		snprintf(err, errlen, "fork: %s", strerror(errno));
-		close(p[0]);
-		close(p[1]);
-		return -1;
-	}
 	if (pid == 0) {
-		/* A status byte, then why on failure. */
-		close(p[0]);
+		/* 0: configured, 1: no interface, 2 and why: failed. */
 		char why[512] = "";
-		int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
-		if (fd < 0 || setns(fd, CLONE_NEWNET)) {
+		int ns = open(path, O_RDONLY | O_CLOEXEC), rc;
+		if (ns < 0 || setns(ns, CLONE_NEWNET)) {
 			snprintf(why, sizeof(why), "%s: %s", path, strerror(errno));
 			rc = -1;
 		} else {
 			rc = connect_in_ns(dir_fd, why, sizeof(why));
 		}
-		char msg[sizeof(why) + 1];
-		msg[0] = rc == 0 ? 0 : rc == 1 ? 1 : 2;
-		size_t len = rc < 0 ? strlen(why) : 0;
-		memcpy(msg + 1, why, len);
-		(void)!write(p[1], msg, len + 1); /* one write: the parent's one read */
+		rt_report(&fd, rc == 0 ? 0 : rc == 1 ? 1 : 2, why);
 		_exit(0);
 	}
-	close(p[1]);
-	char msg[513] = "";
-	ssize_t got;
-	while ((got = read(p[0], msg, sizeof(msg) - 1)) < 0 && errno == EINTR)
-		;
-	close(p[0]);
-	msg[got > 0 ? got : 0] = '\0';
-	int code = got > 0 ? msg[0] : 2;
-	const char *why = got > 1 ? msg + 1 : "";
+	char why[512];
+	int code = rt_read_report(fd, why, sizeof(why));
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
+	if (code < 0)
+		code = 2;
 	if (code == 2) {
 		snprintf(err, errlen, "network: %s",
 			 why[0] ? why : "the process setting it up died");

@@ -42,18 +42,6 @@ void shim_guest_file(const char *env, const char *name, char *out, size_t len)
 	snprintf(out, len, "%s/guest/%s", n > 0 ? dirname(exe) : ".", name);
 }
 
-/* To the waiting parent: 0 (ready), or a failure's status byte and why. */
-static void tell_parent(int *fd, unsigned char code, const char *why)
-{
-	if (*fd < 0)
-		return;
-	(void)!write(*fd, &code, 1);
-	if (code && why)
-		(void)!write(*fd, why, strlen(why));
-	close(*fd);
-	*fd = -1;
-}
-
 /* The signals passed on to the container: all a process can catch, but
  * those that are about this process itself (faults, SIGPIPE, SIGCHLD),
  * SIGWINCH (a resize) and the VMM's vCPU kick. */
@@ -184,7 +172,7 @@ static void *client(void *opaque)
 	if (!session_failed(s, agent_call(&v->agent, proto_create_json(&v->create), s->err,
 					  sizeof(s->err))) &&
 	    session_open(s) == 0) {
-		tell_parent(&v->ready_fd, 0, NULL);
+		rt_report(&v->ready_fd, 0, NULL);
 		session_run(s);
 	}
 	session_close(s);
@@ -385,10 +373,10 @@ static int run_create(const struct shim_create *a, int ready_fd)
 			 "the VM stopped (status %d) before the container was created; see "
 			 "%.300s/console.log",
 			 vm_status, a->c->dir);
-	tell_parent(&v.ready_fd, 1, s->err);
+	rt_report(&v.ready_fd, 1, s->err);
 	return s->exit_code ? s->exit_code : 1;
 fail:
-	tell_parent(&v.ready_fd, 1, err);
+	rt_report(&v.ready_fd, 1, err);
 	return 1;
 }
 
@@ -449,10 +437,10 @@ static int run_exec(const struct shim_exec *a, bool foreground, int ready_fd)
 	if (session_failed(&s, agent_call(&agent, req, s.err, sizeof(s.err))) || session_open(&s)) {
 		session_close(&s);
 		agent_close(&agent);
-		tell_parent(&ready_fd, (unsigned char)(s.exit_code ? s.exit_code : 1), s.err);
+		rt_report(&ready_fd, (unsigned char)(s.exit_code ? s.exit_code : 1), s.err);
 		return s.exit_code ? s.exit_code : 1;
 	}
-	tell_parent(&ready_fd, 0, NULL);
+	rt_report(&ready_fd, 0, NULL);
 	session_run(&s);
 	agent_close(&agent);
 	if (s.status >= 0)
@@ -461,49 +449,28 @@ static int run_exec(const struct shim_exec *a, bool foreground, int ready_fd)
 	return 1;
 fail:
 	agent_close(&agent);
-	tell_parent(&ready_fd, 1, err);
+	rt_report(&ready_fd, 1, err);
 	return 1;
 }
 
 pid_t shim_fork(const struct shim_create *create, const struct shim_exec *exec, bool foreground,
 		char *err, size_t errlen)
 {
-	int p[2];
-	if (pipe2(p, O_CLOEXEC)) {
-		snprintf(err, errlen, "pipe: %s", strerror(errno));
-		return -1;
-	}
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0) {
-		snprintf(err, errlen, "fork: %s", strerror(errno));
-		close(p[0]);
-		close(p[1]);
-		return -1;
-	}
+	int fd;
+	pid_t pid = rt_fork_report(&fd, err, errlen);
 	if (pid == 0) {
-		close(p[0]);
-		int status = create ? run_create(create, p[1]) : run_exec(exec, foreground, p[1]);
+		int status = create ? run_create(create, fd) : run_exec(exec, foreground, fd);
 		fflush(NULL);
 		_exit(status);
 	}
-	close(p[1]);
-	unsigned char code = 1;
-	char why[512] = "";
-	ssize_t n = read(p[0], &code, 1);
-	if (n == 1 && code == 0) {
-		close(p[0]);
+	if (pid < 0)
+		return -1;
+	char why[512];
+	if (rt_read_report(fd, why, sizeof(why)) == 0)
 		return pid;
-	}
-	if (n == 1) {
-		n = read(p[0], why, sizeof(why) - 1);
-		why[n > 0 ? n : 0] = '\0';
-	}
-	close(p[0]);
 	/* It has said why, or died: either way it ends now, and nothing of
 	 * it (VM, sockets) may outlive the failed command. */
-	int status;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	snprintf(err, errlen, "%s", why[0] ? why : "the shim process died before it was ready");
 	return -1;

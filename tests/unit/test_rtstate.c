@@ -199,6 +199,37 @@ START_TEST(log_lines)
 }
 END_TEST
 
+/* The one-shot report of a forked child: a failure with why, success,
+ * and a child that dies without a word. */
+START_TEST(fork_report)
+{
+	char err[256], why[256];
+	int fd;
+	for (int round = 0; round < 3; round++) {
+		pid_t pid = rt_fork_report(&fd, err, sizeof(err));
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			if (round == 0)
+				rt_report(&fd, 7, "no such thing");
+			else if (round == 1)
+				rt_report(&fd, 0, "ignored on success");
+			_exit(0);
+		}
+		int code = rt_read_report(fd, why, sizeof(why));
+		waitpid(pid, NULL, 0);
+		if (round == 0) {
+			ck_assert_int_eq(code, 7);
+			ck_assert_str_eq(why, "no such thing");
+		} else if (round == 1) {
+			ck_assert_int_eq(code, 0);
+			ck_assert_str_eq(why, "");
+		} else {
+			ck_assert_int_eq(code, -1);
+		}
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("rtstate");
@@ -211,6 +242,7 @@ int main(void)
 	tcase_add_test(t, pid_file);
 	tcase_add_test(t, signals);
 	tcase_add_test(t, log_lines);
+	tcase_add_test(t, fork_report);
 	suite_add_tcase(s, t);
 	SRunner *r = srunner_create(s);
 	srunner_run_all(r, CK_NORMAL);
