@@ -95,6 +95,9 @@ echo "PASS: a missing blob: $(cat "$err")"
 	fail "the store changed after refused loads"
 echo "PASS: the store is untouched by the refused loads"
 
+# Two tags of one image: rmi of one only untags it.
+"$vmm" rmi layered-oci:1 >"$out" 2>"$err" || fail "rmi of the OCI tag failed"
+[ -e "$VMM_STORE/images/$cid" ] || fail "rmi of one of two tags removed the image"
 "$vmm" rmi layered:1 >"$out" 2>"$err" || fail "rmi failed"
 [ -e "$VMM_STORE/images/$cid" ] && fail "rmi: the image is still there"
 "$vmm" run layered:1 true >"$out" 2>"$err" && fail "rmi: still runs"
