@@ -22,15 +22,17 @@ failures=0
 docker load -i "$dir/image/layered.tar" >/dev/null || { echo "FAIL: docker load"; exit 1; }
 "$build/vmm" load "$dir/image/layered.tar" >/dev/null || { echo "FAIL: vmm load"; exit 1; }
 
-# The image's own files: what the engines add (/proc, /sys, /dev, Docker's
-# /.dockerenv and bind-mounted /etc/hosts, hostname, resolv.conf) left out.
+# The image's own files: what the engines add (/proc, /sys, /dev; Docker's
+# init layer: /.dockerenv, /etc/mtab, and its bind-mounted /etc/hosts,
+# hostname, resolv.conf) left out.
 # Directories' sizes and link counts depend on the file system underneath,
 # so only files and links show theirs.
 listing='
 echo "id=$(id -u):$(id -g) groups=$(id -G) cwd=$(pwd) FOO=$FOO PATH=$PATH"
 cd /
 find . -xdev \( -path ./proc -o -path ./sys -o -path ./dev -o -path ./.dockerenv \
-	-o -path ./etc/hosts -o -path ./etc/hostname -o -path ./etc/resolv.conf \) -prune \
+	-o -path ./etc/hosts -o -path ./etc/hostname -o -path ./etc/resolv.conf \
+	-o -path ./etc/mtab \) -prune \
 	-o -print | sort | while read -r f; do
 	if [ -L "$f" ]; then
 		echo "$f link $(stat -c "%u:%g" "$f") -> $(readlink "$f")"
