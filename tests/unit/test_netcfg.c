@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "check_main.h"
+#include "check_netns.h"
 #include "netcfg.h"
 #include "proto.h"
 
@@ -198,29 +198,13 @@ START_TEST(errors_name_the_step)
 }
 END_TEST
 
-/* Whether this process may make a network namespace with a tap. */
-static bool can_netns(void)
-{
-	pid_t pid = fork();
-	if (pid == 0) {
-		int fd = unshare(CLONE_NEWNET) ? -1 : open("/dev/net/tun", O_RDWR);
-		_exit(fd >= 0 ? 0 : 1);
-	}
-	int st;
-	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
-}
-
 int main(void)
 {
-	if (!can_netns()) {
-		printf("SKIP: needs root to make a network namespace and a tap\n");
-		return 77;
-	}
 	Suite *s = suite_create("netcfg");
 	TCase *tc = tcase_create("netcfg");
 	tcase_add_test(tc, applies_everything);
 	tcase_add_test(tc, without_mac_or_mtu_keeps_them);
 	tcase_add_test(tc, errors_name_the_step);
 	suite_add_tcase(s, tc);
-	return check_run(s);
+	return check_run_netns(s);
 }

@@ -24,7 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "check_main.h"
+#include "check_netns.h"
 #include "netcfg.h"
 #include "netlink.h"
 
@@ -216,28 +216,13 @@ START_TEST(redirect_joins_veth_and_tap)
 }
 END_TEST
 
-static bool can_netns(void)
-{
-	pid_t pid = fork();
-	if (pid == 0) {
-		int fd = unshare(CLONE_NEWNET) ? -1 : open("/dev/net/tun", O_RDWR);
-		_exit(fd >= 0 ? 0 : 1);
-	}
-	int st;
-	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
-}
-
 int main(void)
 {
-	if (!can_netns()) {
-		printf("SKIP: needs root to make a network namespace and a tap\n");
-		return 77;
-	}
 	Suite *s = suite_create("netlink");
 	TCase *tc = tcase_create("netlink");
 	tcase_add_test(tc, reads_what_netcfg_applied);
 	tcase_add_test(tc, errors);
 	tcase_add_test(tc, redirect_joins_veth_and_tap);
 	suite_add_tcase(s, tc);
-	return check_run(s);
+	return check_run_netns(s);
 }

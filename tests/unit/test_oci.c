@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "check_main.h"
 #include "mounts.h"
 #include "oci.h"
 
@@ -245,9 +246,5 @@ int main(void)
 	tcase_add_test(t, netns_and_sizes);
 	tcase_add_test(t, mounts_plan);
 	suite_add_tcase(s, t);
-	SRunner *r = srunner_create(s);
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? 1 : 0;
+	return check_run(s);
 }
