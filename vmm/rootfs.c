@@ -69,7 +69,8 @@ int rootfs_image(const char *dir, const char *image, char *err, size_t errlen)
 	const char *mkfs[] = {"mke2fs", "-q",	  "-F", "-t", "ext4", "-O", "^has_journal",
 			      "-L",	"rootfs", "-d", dir,  image,  size, NULL};
 	if (run_quiet(mkfs)) {
-		snprintf(err, errlen, "rootfs %s: mke2fs (e2fsprogs) could not make an image of it", dir);
+		snprintf(err, errlen, "rootfs %s: mke2fs (e2fsprogs) could not make an image of it",
+			 dir);
 		unlink(image);
 		return -1;
 	}
