@@ -66,6 +66,7 @@ int cmd_run(int argc, char **argv)
 		return 1;
 	if (rt_start(id)) {
 		char *del[] = {"delete", "--force", (char *)id, NULL};
+		optind = 0; /* cmd_delete parses its own argv afresh */
 		cmd_delete(3, del);
 		return 1;
 	}
