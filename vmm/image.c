@@ -95,14 +95,16 @@ int sha256_file(const char *path, bool decompressed, char hex[65])
 
 /* ---- layers ---- */
 
-/* The entry's path made relative and checked: no absolute path (a leading
- * "/" or "./" is dropped), no ".." component, not empty. */
-static const char *clean_path(const char *p, char *out, size_t len)
+/* The entry's path made relative and checked: a leading "/" or "./" is
+ * dropped (docker does the same), as is the root itself ("" or ".": 0).
+ * A ".." component is refused (-1): docker refuses such a layer rather
+ * than guess what it meant. 1: out holds the path. */
+static int clean_path(const char *p, char *out, size_t len)
 {
 	while (*p == '/' || (p[0] == '.' && p[1] == '/'))
 		p += p[0] == '/' ? 1 : 2;
 	if (!*p || !strcmp(p, "."))
-		return NULL;
+		return 0;
 	snprintf(out, len, "%s", p);
 	size_t n = strlen(out);
 	while (n > 1 && out[n - 1] == '/')
@@ -110,9 +112,9 @@ static const char *clean_path(const char *p, char *out, size_t len)
 	for (char *c = out; c; c = strchr(c, '/')) {
 		c += *c == '/';
 		if (!strncmp(c, "..", 2) && (c[2] == '/' || c[2] == '\0'))
-			return NULL;
+			return -1;
 	}
-	return out;
+	return 1;
 }
 
 /* Opens dir/rel as a directory with dir as its root: symlinks resolve
@@ -188,8 +190,14 @@ static int apply_whiteouts(const char *layer, int root, char *err, size_t errlen
 	int r, rc = 0;
 	char path[PATH_MAX];
 	while (rc == 0 && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-		const char *p = clean_path(archive_entry_pathname(e), path, sizeof(path));
-		if (!p)
+		int c = clean_path(archive_entry_pathname(e), path, sizeof(path));
+		if (c < 0) {
+			snprintf(err, errlen, "%s: entry %s leaves the image", layer,
+				 archive_entry_pathname(e));
+			rc = -1;
+			break;
+		}
+		if (c == 0)
 			continue;
 		char *slash = strrchr(path, '/');
 		const char *base = slash ? slash + 1 : path;
@@ -235,16 +243,23 @@ static int extract_here(const char *path, bool skip_whiteouts, char *err, size_t
 	int r, rc = 0;
 	char clean[PATH_MAX], link[PATH_MAX];
 	while (rc == 0 && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-		const char *p = clean_path(archive_entry_pathname(e), clean, sizeof(clean));
-		if (!p)
-			continue; /* the root itself, or refused by clean_path */
+		int c = clean_path(archive_entry_pathname(e), clean, sizeof(clean));
+		if (c < 0) { /* a layer's whiteout pass saw it first; not an archive's */
+			snprintf(err, errlen, "%s: entry %s leaves the image", path,
+				 archive_entry_pathname(e));
+			rc = -1;
+			break;
+		}
+		if (c == 0)
+			continue; /* the root itself */
+		const char *p = clean;
 		const char *base = strrchr(p, '/') ? strrchr(p, '/') + 1 : p;
 		if (skip_whiteouts && !strncmp(base, WH_PREFIX, strlen(WH_PREFIX)))
 			continue;
 		archive_entry_set_pathname(e, p);
 		const char *hl = archive_entry_hardlink(e);
 		if (hl) {
-			if (!clean_path(hl, link, sizeof(link))) {
+			if (clean_path(hl, link, sizeof(link)) < 1) {
 				snprintf(err, errlen, "%s: hard link %s leaves the image", path, p);
 				rc = -1;
 				break;
@@ -398,6 +413,18 @@ static int oci_blob(const char *dir, const json_t *desc, char *path, size_t len,
 	return 0;
 }
 
+/* An error about the layer file at path (a scratch path that means nothing
+ * to the user) told as "layer N" instead. */
+static void name_layer(char *err, size_t errlen, const char *path, int n)
+{
+	size_t len = strlen(path);
+	if (strncmp(err, path, len))
+		return;
+	char rest[512];
+	snprintf(rest, sizeof(rest), "%s", err + len);
+	snprintf(err, errlen, "layer %d%s", n, rest);
+}
+
 /* Builds images/<id> from a config file and layer files (in order). */
 static int install(struct image_store *s, const char *config_path, char **layers, int nlayers,
 		   const char *const *diff_ids, char *id, char *err, size_t errlen)
@@ -433,6 +460,8 @@ static int install(struct image_store *s, const char *config_path, char **layers
 		fprintf(stderr, "vmm: layer %d/%d (%.1f MB)\n", i + 1, nlayers,
 			(double)st.st_size / 1e6);
 		rc = layer_apply(layers[i], rootfs, err, errlen);
+		if (rc)
+			name_layer(err, errlen, layers[i], i + 1);
 	}
 	char cfg[PATH_MAX + 96];
 	snprintf(cfg, sizeof(cfg), "%s/config.json", work);

@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Writes a docker save tarball whose one layer tries to leave the image.
+
+usage: escape-image.py OUT.tar KIND OUTSIDE
+KIND:
+  dotdot    an entry "../../../../OUTSIDE/pwned-dotdot" (".." components)
+  symlink   a symlink "s" -> OUTSIDE (absolute), then an entry "s/pwned-symlink"
+  relsym    a symlink "r" -> "../../../../../../OUTSIDE", then "r/pwned-relsym"
+  hardlink  a hard link "h" to "../../../../OUTSIDE/target"
+  absolute  an entry "/abs/inside" (absolute: must land inside the image)
+The image is tagged escape-KIND:1. OUTSIDE is a host directory the test
+watches: nothing may appear in it.
+"""
+import hashlib
+import io
+import json
+import sys
+import tarfile
+
+out, kind, outside = sys.argv[1], sys.argv[2], sys.argv[3].strip("/")
+
+
+def add(tar, name, data=b"", **kw):
+    info = tarfile.TarInfo(name)
+    for k, v in kw.items():
+        setattr(info, k, v)
+    if info.type == tarfile.REGTYPE:
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    else:
+        tar.addfile(info)
+
+
+layer = io.BytesIO()
+with tarfile.open(fileobj=layer, mode="w", format=tarfile.GNU_FORMAT) as t:
+    add(t, "etc", type=tarfile.DIRTYPE, mode=0o755)
+    add(t, "etc/hostname", b"escape\n", mode=0o644)
+    up = "../" * 8
+    if kind == "dotdot":
+        add(t, up + outside + "/pwned-dotdot", b"pwned\n", mode=0o644)
+    elif kind == "symlink":
+        add(t, "s", type=tarfile.SYMTYPE, linkname="/" + outside)
+        add(t, "s/pwned-symlink", b"pwned\n", mode=0o644)
+    elif kind == "relsym":
+        add(t, "r", type=tarfile.SYMTYPE, linkname=up + outside)
+        add(t, "r/pwned-relsym", b"pwned\n", mode=0o644)
+    elif kind == "hardlink":
+        add(t, "h", type=tarfile.LNKTYPE, linkname=up + outside + "/target")
+    elif kind == "absolute":
+        add(t, "/abs", type=tarfile.DIRTYPE, mode=0o755)
+        add(t, "/abs/inside", b"inside\n", mode=0o644)
+    else:
+        sys.exit(f"escape-image.py: unknown kind {kind}")
+layer = layer.getvalue()
+diff_id = hashlib.sha256(layer).hexdigest()
+config = json.dumps({
+    "architecture": "amd64", "os": "linux",
+    "config": {"Cmd": ["true"]},
+    "rootfs": {"type": "layers", "diff_ids": ["sha256:" + diff_id]},
+}).encode()
+cid = hashlib.sha256(config).hexdigest()
+manifest = json.dumps([{
+    "Config": cid + ".json", "RepoTags": [f"escape-{kind}:1"],
+    "Layers": [diff_id + "/layer.tar"],
+}]).encode()
+with tarfile.open(out, mode="w") as t:
+    add(t, diff_id, type=tarfile.DIRTYPE, mode=0o755)
+    add(t, diff_id + "/layer.tar", layer, mode=0o644)
+    add(t, cid + ".json", config, mode=0o644)
+    add(t, "manifest.json", manifest, mode=0o644)
