@@ -143,6 +143,7 @@ struct vmshim {
 	pthread_t thread;
 	bool thread_started;
 	int ready_fd;
+	bool created; /* the container exists and ready was reported */
 };
 
 static void on_signal(void *opaque, int signo)
@@ -173,6 +174,7 @@ static void *client(void *opaque)
 					  sizeof(s->err))) &&
 	    session_open(s) == 0) {
 		rt_report(&v->ready_fd, 0, NULL);
+		v->created = true;
 		session_run(s);
 	}
 	session_close(s);
@@ -368,6 +370,16 @@ static int run_create(const struct shim_create *a, int ready_fd)
 	struct session *s = &v.session;
 	if (s->status >= 0)
 		return s->status;
+	if (v.created) {
+		/* No exit status: the VM, and with it the agent (the guest's
+		 * PID 1, whose death is a guest panic), went away under the
+		 * container. 255, as Kata reports a lost sandbox; the VM's
+		 * reason is the line before this one on stderr. */
+		rt_error("container %s: the VM stopped (status %d) while the container ran; see "
+			 "%.300s/console.log",
+			 a->c->id, vm_status, a->c->dir);
+		return 255;
+	}
 	if (!s->err[0])
 		snprintf(s->err, sizeof(s->err),
 			 "the VM stopped (status %d) before the container was created; see "

@@ -46,6 +46,7 @@
 
 #define DEFAULT_PATH	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define EXIT_RUN_ERROR	125 /* as docker run: the run itself failed */
+#define EXIT_VM_LOST	255 /* the VM went away under the running container (as Kata) */
 /* -v volumes: virtio-fs shares next to the rootfs's, one slot left for
  * a network device (VM_VIRTIO_SLOTS: the disk or rootfs share, vsock,
  * volumes, net). */
@@ -97,7 +98,8 @@ static void usage(FILE *f)
 		   "stdout and stderr are the container process's. SIGTERM, SIGINT and SIGHUP\n"
 		   "are passed on to it. Exit status: the command's, 128+N if signal N ended\n"
 		   "it, 127 if it does not exist, 126 if it cannot be run, 125 if the run\n"
-		   "itself failed, 2 on a usage error.\n");
+		   "itself failed, 255 if the VM stopped under the running container, 2 on\n"
+		   "a usage error.\n");
 }
 
 struct run {
@@ -111,6 +113,7 @@ struct run {
 	bool thread_started;
 	int ready_fd;	  /* -d: tells the caller the container started (or not) */
 	int ready_status; /* the caller's exit status, as it learnt it */
+	bool started;	  /* the container's process was started */
 };
 
 static void on_signal(void *opaque, int signo)
@@ -159,6 +162,7 @@ static void *client(void *opaque)
 					  json_pack("{s:s, s:s}", "type", "start", "container", id),
 					  s->err, sizeof(s->err)))) {
 		r->vm->t.started = vm_clock_ns();
+		r->started = true;
 		tell_caller(r, 0, NULL);
 		session_run(s);
 		r->vm->t.exited = s->exited_ns;
@@ -815,6 +819,13 @@ int cmd_run(int argc, char **argv)
 	} else if (ses->exit_code) {
 		fprintf(stderr, "vmm run: %s\n", ses->err);
 		status = ses->exit_code;
+	} else if (r.started) {
+		/* No exit status: the guest (and the agent, its PID 1) died
+		 * under the container; the VM's reason is on the line before. */
+		fprintf(stderr, "vmm run: the VM stopped (status %d) while the container ran\n",
+			vm_status);
+		show_console(log);
+		status = EXIT_VM_LOST;
 	} else {
 		fprintf(stderr, "vmm run: %s\n",
 			ses->err[0] ? ses->err : "the VM stopped before the container ran");

@@ -5,7 +5,7 @@ hooks and the error log, each container in a real microVM; and its network
 as Docker wires it (a veth put into the pid-file process's namespace).
 
 usage: vmm-runtime.py BUILD_DIR   (needs /dev/kvm: run through scripts/with-kvm)
-VMM_RUNTIME_ONLY=net runs the network part alone.
+VMM_RUNTIME_ONLY=net (or crash) runs the network (or guest-crash) part alone.
 
 This script is the pid-file processes' subreaper, as containerd's shim and
 conmon are, so it sees their exit status: the container's.
@@ -267,15 +267,20 @@ def tap_in(ns):
                           stderr=subprocess.DEVNULL).returncode == 0
 
 
-def net_tests():
-    if os.getuid() != 0:
-        print("SKIP: the network part needs root")
-        return
+def net_modules():
+    """What every container here needs (a spec's config has a network
+    namespace, so the shim makes a tap) and the network part uses."""
     for m in ("tun", "veth", "sch_ingress", "cls_u32", "act_mirred"):
         subprocess.run(["modprobe", m], stderr=subprocess.DEVNULL)
     if not os.path.exists("/dev/net/tun"):
         os.makedirs("/dev/net", exist_ok=True)
         os.mknod("/dev/net/tun", 0o666 | 0o020000, os.makedev(10, 200))
+
+
+def net_tests():
+    if os.getuid() != 0:
+        print("SKIP: the network part needs root")
+        return
     setup = os.path.join(work, "netsetup.sh")
     with open(setup, "w") as f:
         f.write(NETSETUP)
@@ -348,7 +353,35 @@ class Only(Exception):
     pass
 
 
+def crash_test():
+    b = bundle("crash", ["sh", "-c", "echo 1 >/proc/sys/vm/panic_on_oom && echo armed && "
+                         "tail /dev/zero"])
+    rc, pid = create("crash", b)
+    if rc != 0:
+        check(False, "create of the crash container", output("crash", "err"))
+        return
+    rt("start", "crash")
+    status = reap(pid, timeout=600)
+    err = output("crash", "err").decode(errors="replace")
+    e = last_error()
+    check(status == 255 and output("crash") == b"armed\n" and
+          "vmm: guest kernel panicked" in err and
+          "the VM stopped (status 3) while the container ran" in err and e and
+          "while the container ran" in e["msg"],
+          "a guest panic under a running container: the pid-file process exits 255, the "
+          "reason on stderr and in the log", (status, output("crash"), err, e))
+    s = wait_stopped("crash")
+    check(s and s["status"] == "stopped", "state says stopped", s)
+    r = rt("delete", "crash")
+    check(r.returncode == 0 and not os.path.exists(os.path.join(root, "crash")),
+          "delete after the crash removes its state", r.stderr)
+
+
 try:
+    net_modules()
+    if os.environ.get("VMM_RUNTIME_ONLY") == "crash":
+        crash_test()
+        raise Only()
     net_tests()
     if os.environ.get("VMM_RUNTIME_ONLY") == "net":
         raise Only()
@@ -551,6 +584,13 @@ try:
     check(rc != 0 and b"does not exist" in output("nosrc", "err") and
           not os.path.exists(os.path.join(root, "nosrc")),
           "a bind of a missing source: one error, nothing left", output("nosrc", "err"))
+
+    # 11. The guest dies under a running container: the runtime reports it
+    #     stopped, with an error. The agent is the guest's PID 1, so its
+    #     crash is a guest panic, and a container cannot reach it (its own
+    #     pid namespace); so the container causes a real panic here instead:
+    #     panic_on_oom, then it eats the guest's memory.
+    crash_test()
 
     # 9. Bad input: one clear error each, nothing made.
     b = os.path.join(work, "nobundle")
