@@ -17,7 +17,9 @@
 #     on the host side too; DIR as a plain IMAGE: writes go to an overlay;
 #   - -v DIR:/data both ways; -v DIR:/data:ro refuses writes; a file
 #     volume binds the one file; a symlink in the rootfs aiming a volume's
-#     destination out of it stays inside.
+#     destination out of it stays inside;
+#   - the guest panics under the running container: 255; the agent dies
+#     before the container ran: 125; each with the reason and the console.
 # usage: vmm-run.sh VMM
 set -uo pipefail
 vmm=$1
@@ -187,3 +189,33 @@ status=$?
 grep -qx 'vmm run: create: mount point /bin/sh: not a directory' "$err" ||
 	fail "bad mount point: no clear message"
 echo "PASS: a directory volume onto a file: $(head -n1 "$err")"
+
+# The guest dies while the container runs (the agent, its PID 1, with it):
+# here a real panic the container causes (panic_on_oom, then it eats the
+# guest's memory). 255, the VM's reason, and the console's last lines.
+timeout 600 "$vmm" run --rootfs "$root" -- sh -c \
+	'echo 1 >/proc/sys/vm/panic_on_oom && echo armed && tail /dev/zero' >"$out" 2>"$err"
+status=$?
+[ "$status" = 255 ] || fail "panic under the container: status $status, not 255: $(cat "$err")"
+[ "$(cat "$out")" = armed ] || fail "panic under the container: stdout $(cat "$out")"
+grep -qx 'vmm: guest kernel panicked' "$err" || fail "panic under the container: no reason line"
+grep -qx 'vmm run: the VM stopped (status 3) while the container ran' "$err" ||
+	fail "panic under the container: no clear line: $(cat "$err")"
+grep -q 'Kernel panic' "$err" || fail "panic under the container: the console's lines are not shown"
+echo "PASS: the guest panics under the container: 255 and $(grep -c . "$err") lines on stderr, the console's included"
+
+# The agent dies before the container ran: an initramfs whose init exits
+# at once (the kernel panics: init was killed). 125, one reason, and the
+# console's last lines.
+mkdir -p "$dir/badinit/bin"
+cp /bin/busybox "$dir/badinit/bin/busybox"
+printf '#!/bin/busybox sh\nexit 7\n' >"$dir/badinit/init"
+chmod 755 "$dir/badinit/init"
+(cd "$dir/badinit" && find . | cpio -o -H newc --quiet | gzip) >"$dir/badinit.cpio.gz"
+timeout 600 "$vmm" run --initrd "$dir/badinit.cpio.gz" --rootfs "$root" -- true >"$out" 2>"$err"
+status=$?
+[ "$status" = 125 ] || fail "agent dies: status $status, not 125: $(cat "$err")"
+grep -qx 'vmm run: the VM ended before its agent was ready' "$err" ||
+	fail "agent dies: no clear line: $(cat "$err")"
+grep -q 'Attempted to kill init' "$err" || fail "agent dies: the console's lines are not shown: $(cat "$err")"
+echo "PASS: the agent dies before the container ran: 125, the reason and the console's last lines"
