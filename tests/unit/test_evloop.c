@@ -1,6 +1,7 @@
 /* Unit tests for vmm/evloop.c's fixed files: reads, writes, fdatasync and
  * fallocate on a registered image file, several in flight at once, the
- * slot table filling up and freeing, and plain fd operations alongside.
+ * slot table filling up and freeing, plain fd operations alongside, and
+ * the ring's restrictions.
  * Needs io_uring (not KVM); skips where the kernel refuses it. */
 #include <check.h>
 #include <errno.h>
@@ -196,6 +197,37 @@ START_TEST(plain_fd_ops_alongside)
 }
 END_TEST
 
+/* The ring takes only the operations the loop's calls make: an openat
+ * submitted behind its back (as an exploited device might) is refused, so
+ * are other flags and other register calls; allowed ones still work. */
+START_TEST(ring_refuses_other_ops)
+{
+	struct rec r = {.op = {rec_done}};
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&l.ring);
+	io_uring_prep_openat(sqe, AT_FDCWD, "/etc/hostname", O_RDONLY, 0);
+	io_uring_sqe_set_data(sqe, &r.op);
+	run(1);
+	ck_assert_int_eq(r.res, -EACCES);
+
+	static uint8_t buf[512];
+	sqe = io_uring_get_sqe(&l.ring);
+	io_uring_prep_read(sqe, fd, buf, sizeof(buf), 0);
+	sqe->flags |= IOSQE_ASYNC;
+	io_uring_sqe_set_data(sqe, &r.op);
+	run(1);
+	ck_assert_int_eq(r.res, -EACCES);
+
+	struct iovec iov = {buf, sizeof(buf)};
+	ck_assert_int_eq(
+		io_uring_register((unsigned)l.ring.ring_fd, IORING_REGISTER_BUFFERS, &iov, 1),
+		-EACCES);
+
+	evloop_read(&l, &r.op, fd, buf, sizeof(buf));
+	run(1);
+	ck_assert_int_eq(r.res, (int)sizeof(buf));
+}
+END_TEST
+
 int main(void)
 {
 	struct evloop probe;
@@ -212,6 +244,7 @@ int main(void)
 	tcase_add_test(tc, slots_fill_and_free);
 	tcase_add_test(tc, registered_file_outlives_its_fd);
 	tcase_add_test(tc, plain_fd_ops_alongside);
+	tcase_add_test(tc, ring_refuses_other_ops);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
