@@ -50,10 +50,21 @@ int disk_open(struct disk *d)
 	d->fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK);
 	struct stat st;
 	if (d->fd < 0 || fstat(d->fd, &st) < 0) {
-		fprintf(stderr, "vmm: disk %s: %s%s\n", path, strerror(errno),
-			!read_only && (errno == EACCES || errno == EROFS)
-				? " (add ,ro to use it read-only)"
-				: "");
+		/* The read-write open's refusals, each with what to do. EPERM:
+		 * the file is immutable or append-only (chattr), which even
+		 * root cannot open for writing. */
+		const char *hint = "";
+		if (!read_only && errno == EACCES)
+			hint = " (add ,ro to use it read-only)";
+		else if (!read_only && errno == EROFS)
+			hint = ": the image is on a read-only mount; add ,ro to use it read-only";
+		else if (!read_only && errno == EPERM)
+			hint = ": the file is immutable or append-only; add ,ro to use it "
+			       "read-only, or chattr -i -a it";
+		fprintf(stderr, "vmm: disk %s: %s%s\n", path, strerror(errno), hint);
+		if (d->fd >= 0)
+			close(d->fd);
+		d->fd = -1;
 		return -1;
 	}
 	if (S_ISBLK(st.st_mode)) {
@@ -61,22 +72,44 @@ int disk_open(struct disk *d)
 		st.st_size = end < 0 ? 0 : end;
 	} else if (!S_ISREG(st.st_mode)) {
 		fprintf(stderr, "vmm: disk %s: not a regular file or block device\n", path);
-		return -1;
+		goto fail;
+	}
+	/* Root opens a file read-write whatever its mode, so a read-only
+	 * image (no w bit for anyone) would be written anyway: whoever made
+	 * it read-only meant it to stay as it is. */
+	if (!read_only && !(st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH))) {
+		fprintf(stderr,
+			"vmm: disk %s: the image is read-only (mode %04o); add ,ro to use it "
+			"read-only, or chmod u+w it\n",
+			path, (unsigned)(st.st_mode & 07777));
+		goto fail;
 	}
 	fcntl(d->fd, F_SETFL, fcntl(d->fd, F_GETFL) & ~O_NONBLOCK);
 	if (st.st_size == 0 || st.st_size % BLK_SECTOR) {
 		fprintf(stderr, "vmm: disk %s: size %lld is not a positive multiple of 512 bytes\n",
 			path, (long long)st.st_size);
-		return -1;
+		goto fail;
 	}
 	d->size = st.st_size;
 	d->allow = read_only ? BLK_REQ_RO : probe(d->fd, d->size);
 	return 0;
+fail:
+	close(d->fd);
+	d->fd = -1;
+	return -1;
 }
 
 static void op_done(struct ev_op *op, int res)
 {
 	struct disk_op *o = container_of(op, struct disk_op, op);
+	/* The guest gets VIRTIO_BLK_S_IOERR and its kernel logs an I/O
+	 * error, but not why: say it here, once, so a full host file system
+	 * (ENOSPC) or a failing host disk (EIO) is not a mystery. */
+	if (res < 0 && !o->disk->io_error_reported) {
+		o->disk->io_error_reported = true;
+		fprintf(stderr, "vmm: disk %s: %s; the guest gets I/O errors\n", o->disk->path,
+			strerror(-res));
+	}
 	virtio_blk_complete(&o->disk->blk, o->slot, res);
 }
 

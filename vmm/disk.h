@@ -40,10 +40,13 @@ struct disk {
 	uint64_t kick_buf;
 	struct ev_op kick_op;
 	struct disk_op ops[VIRTIO_BLK_QUEUE_SIZE];
+	bool io_error_reported; /* a host I/O error was reported (once) */
 };
 
-/* Opens d->path (read-only with d->read_only) and checks its size. Before
- * any KVM work; on failure prints one line and returns -1. */
+/* Opens d->path (read-only with d->read_only) and checks its size, and
+ * that an image opened read-write has a write permission bit (root would
+ * open it anyway). Before any KVM work; on failure prints one line and
+ * returns -1, with nothing left open. */
 int disk_open(struct disk *d);
 
 /* Parses "PATH[,ro]" into *d's path and read_only. Returns 0 or -1 (the
