@@ -569,6 +569,8 @@ int cmd_run(int argc, char **argv)
 					optarg);
 				return 2;
 			}
+			if (launch_mem_fits_host("vmm run", "--memory", optarg, mem))
+				return 2;
 			break;
 		case 'k':
 			snprintf(kernel, sizeof(kernel), "%s", optarg);
