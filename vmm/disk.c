@@ -99,9 +99,65 @@ fail:
 	return -1;
 }
 
+/* Submits what is left of a read or write: the part of an entry a short
+ * transfer stopped in (alone), else the untouched entries after it (the
+ * request's own iovecs, so nothing is copied in the common case), on the
+ * fixed file when the image could be registered, else on its fd. */
+static void rw_submit(struct disk_op *o)
+{
+	struct disk *d = o->disk;
+	const struct iovec *iov = o->part.iov_len ? &o->part : o->iov + o->next;
+	int n = o->part.iov_len ? 1 : o->iovcnt - o->next;
+	if (o->write && d->file >= 0)
+		evloop_writev_fixed(d->loop, &o->op, d->file, iov, n, o->offset);
+	else if (o->write)
+		evloop_writev(d->loop, &o->op, d->fd, iov, n, o->offset);
+	else if (d->file >= 0)
+		evloop_readv_fixed(d->loop, &o->op, d->file, iov, n, o->offset);
+	else
+		evloop_readv(d->loop, &o->op, d->fd, iov, n, o->offset);
+}
+
+/* Moves past n bytes just transferred; false when nothing is left. */
+static bool rw_advance(struct disk_op *o, size_t n)
+{
+	o->done += n;
+	o->offset += n;
+	while (n) {
+		if (o->part.iov_len) {
+			size_t take = n < o->part.iov_len ? n : o->part.iov_len;
+			o->part.iov_base = (char *)o->part.iov_base + take;
+			o->part.iov_len -= take;
+			n -= take;
+		} else if (n >= o->iov[o->next].iov_len) {
+			n -= o->iov[o->next++].iov_len;
+		} else {
+			o->part = (struct iovec){(char *)o->iov[o->next].iov_base + n,
+						 o->iov[o->next].iov_len - n};
+			o->next++;
+			n = 0;
+		}
+	}
+	while (!o->part.iov_len && o->next < o->iovcnt && !o->iov[o->next].iov_len)
+		o->next++;
+	return o->part.iov_len || o->next < o->iovcnt;
+}
+
 static void op_done(struct ev_op *op, int res)
 {
 	struct disk_op *o = container_of(op, struct disk_op, op);
+	if (o->rw && res > 0) {
+		/* A short transfer on a regular file stops where the file
+		 * system did (no space left, say): go on with the rest, which
+		 * either completes or fails with the reason. */
+		if (rw_advance(o, (size_t)res)) {
+			rw_submit(o);
+			return;
+		}
+		res = (int)o->done;
+	} else if (o->rw && res == 0) {
+		res = (int)o->done; /* no progress (past the end): short, an error */
+	}
 	/* The guest gets VIRTIO_BLK_S_IOERR and its kernel logs an I/O
 	 * error, but not why: say it here, once, so a full host file system
 	 * (ENOSPC) or a failing host disk (EIO) is not a mystery. */
@@ -113,22 +169,21 @@ static void op_done(struct ev_op *op, int res)
 	virtio_blk_complete(&o->disk->blk, o->slot, res);
 }
 
-/* Each request on the fixed file when the image could be registered,
- * else on its fd: the same operation either way. */
 static int io_rw(struct blk_io *io, struct virtio_blk *b, int slot, bool write,
 		 const struct iovec *iov, int iovcnt, uint64_t offset)
 {
 	struct disk *d = container_of(io, struct disk, io);
-	struct ev_op *op = &d->ops[slot].op;
+	struct disk_op *o = &d->ops[slot];
 	(void)b;
-	if (write && d->file >= 0)
-		evloop_writev_fixed(d->loop, op, d->file, iov, iovcnt, offset);
-	else if (write)
-		evloop_writev(d->loop, op, d->fd, iov, iovcnt, offset);
-	else if (d->file >= 0)
-		evloop_readv_fixed(d->loop, op, d->file, iov, iovcnt, offset);
-	else
-		evloop_readv(d->loop, op, d->fd, iov, iovcnt, offset);
+	o->rw = true;
+	o->write = write;
+	o->iov = iov;
+	o->iovcnt = iovcnt;
+	o->next = 0;
+	o->part = (struct iovec){0};
+	o->offset = offset;
+	o->done = 0;
+	rw_submit(o);
 	return 0;
 }
 
@@ -136,6 +191,7 @@ static int io_flush(struct blk_io *io, struct virtio_blk *b, int slot)
 {
 	struct disk *d = container_of(io, struct disk, io);
 	(void)b;
+	d->ops[slot].rw = false;
 	if (d->file >= 0)
 		evloop_fdatasync_fixed(d->loop, &d->ops[slot].op, d->file);
 	else
@@ -149,6 +205,7 @@ static int io_discard(struct blk_io *io, struct virtio_blk *b, int slot, uint64_
 	struct disk *d = container_of(io, struct disk, io);
 	(void)b;
 	int mode = FALLOC_FL_KEEP_SIZE | (punch ? FALLOC_FL_PUNCH_HOLE : FALLOC_FL_ZERO_RANGE);
+	d->ops[slot].rw = false;
 	if (d->file >= 0)
 		evloop_fallocate_fixed(d->loop, &d->ops[slot].op, d->file, mode, offset, len);
 	else
@@ -190,7 +247,7 @@ int disk_attach(struct disk *d, struct kvm_vm *kvm, const struct guestmem *gm, s
 	d->file = file >= 0 ? file : -1;
 	d->io = (struct blk_io){io_rw, io_flush, io_discard};
 	for (int i = 0; i < VIRTIO_BLK_QUEUE_SIZE; i++)
-		d->ops[i] = (struct disk_op){{op_done}, d, i};
+		d->ops[i] = (struct disk_op){.op = {op_done}, .disk = d, .slot = i};
 	d->kick_op.complete = kicked;
 	/* The serial number the guest sees (GET_ID): the image's name. */
 	const char *name = strrchr(d->path, '/');

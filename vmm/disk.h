@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "evloop.h"
 #include "kvm.h"
@@ -24,6 +25,15 @@ struct disk_op {
 	struct ev_op op;
 	struct disk *disk;
 	int slot;
+	/* A read or write (rw) in progress: the request's iovecs (valid
+	 * until it completes), the next whole entry to transfer, the rest of
+	 * an entry a short transfer stopped in, and where it is. */
+	bool rw, write;
+	const struct iovec *iov;
+	int iovcnt, next;
+	struct iovec part;
+	uint64_t offset;
+	size_t done;
 };
 
 struct disk {
