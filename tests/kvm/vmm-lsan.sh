@@ -17,7 +17,8 @@ vmm=$1 kernel=$2 initrd=$3
 . "$(dirname "$0")/guest-run.sh"
 # An ASan binary answers help=1 with the sanitizer's flags: proof that a
 # clean run below was checked at all.
-ASAN_OPTIONS=help=1 "$vmm" --version 2>&1 | grep -q 'Available flags for AddressSanitizer' ||
+ASAN_OPTIONS=help=1 "$vmm" --version >"$dir/help" 2>&1
+grep -q 'Available flags for AddressSanitizer' "$dir/help" ||
 	fail "$vmm is not built with AddressSanitizer"
 head -c 1M /dev/zero >"$dir/disk.img"
 mkdir "$dir/share"
