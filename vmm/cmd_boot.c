@@ -14,7 +14,10 @@
  * the VMM tells a panic from a reboot (see vm.c). */
 #define DEFAULT_CMDLINE	 "console=ttyS0 reboot=k,panic_w panic=-1"
 #define DEFAULT_MEM	 (256ULL << 20)
-#define MAX_BOOT_TIMEOUT (24 * 3600) /* seconds */
+/* --boot-timeout's limit, seconds. "Booted" is the guest's boot-timer
+ * write (BOOT_TIMER_PORT), the one signal every init can give with an
+ * outb; a run without one ends with VM_EXIT_BOOT_TIMEOUT (vm.c). */
+#define MAX_BOOT_TIMEOUT (24 * 3600)
 
 static void usage(FILE *f)
 {
