@@ -79,10 +79,13 @@ echo "PASS: data the guest fsynced survives SIGKILL of the VMM"
 
 # A 64 MiB sparse image on an 8 MiB tmpfs: the guest writes all of it.
 # The host's ENOSPC reaches the guest as I/O errors; vmm runs on and
-# names the cause once.
+# names the cause once. A 32 KiB file beside it leaves room for half of
+# the guest's last 64 KiB request: the host's write of it comes back
+# short, and only going on with the rest gets the ENOSPC to name.
 mkdir "$dir/small"
 mount -t tmpfs -o size=8m vmm-disk-full "$dir/small" || fail "diskfull: cannot mount a small tmpfs"
 trap 'umount "$dir/small" 2>/dev/null; rm -rf "$dir"' EXIT
+head -c 32K /dev/zero >"$dir/small/filler"
 truncate -s 64M "$dir/small/full.img"
 timeout 300 "$vmm" boot --kernel "$kernel" --initrd "$initrd" \
 	--cmdline "$base vmmtest=diskfull diskfull_mib=64" --disk "$dir/small/full.img" \
