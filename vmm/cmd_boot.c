@@ -12,8 +12,12 @@
 /* reboot=k: reset through the i8042, which ends the VM. panic=-1 with
  * panic_w: a panic resets at once, flagged as a warm reset, which is how
  * the VMM tells a panic from a reboot (see vm.c). */
-#define DEFAULT_CMDLINE "console=ttyS0 reboot=k,panic_w panic=-1"
-#define DEFAULT_MEM	(256ULL << 20)
+#define DEFAULT_CMDLINE	 "console=ttyS0 reboot=k,panic_w panic=-1"
+#define DEFAULT_MEM	 (256ULL << 20)
+/* --boot-timeout's limit, seconds. "Booted" is the guest's boot-timer
+ * write (BOOT_TIMER_PORT), the one signal every init can give with an
+ * outb; a run without one ends with VM_EXIT_BOOT_TIMEOUT (vm.c). */
+#define MAX_BOOT_TIMEOUT (24 * 3600)
 
 static void usage(FILE *f)
 {
@@ -27,7 +31,7 @@ static void usage(FILE *f)
 		"  -c, --cmdline STR    kernel command line (default: \"%s\")\n"
 		"  -p, --cpus N         number of vCPUs, 1-%d (default 1)\n"
 		"  -m, --mem SIZE       guest memory, e.g. 512M or 2G; no suffix means MiB\n"
-		"                       (default 256M)\n"
+		"                       (default 256M; at most the host's RAM)\n"
 		"      --hugepages      back guest memory with 2 MiB hugepages\n"
 		"  -d, --disk PATH[,ro] a disk image (a file whose size is a multiple of 512)\n"
 		"                       as virtio-blk; repeat for more: /dev/vda, vdb, ...\n"
@@ -46,6 +50,11 @@ static void usage(FILE *f)
 		"                       at once (default auto: 1 s); repeat for more\n"
 		"      --boot-timer     report on stderr when the guest writes %d to port 0x%x\n"
 		"                       (its init started), in ms since vmm started\n"
+		"      --boot-timeout DURATION\n"
+		"                       stop the guest with status 4 if it has not booted\n"
+		"                       within DURATION (N seconds, or Ns, Nm, Nh; up to 24h)\n"
+		"                       from its start; booted means that boot-timer write,\n"
+		"                       so the guest's init must make it\n"
 		"      --exit-stats     print VM exits by reason and the busiest I/O ports\n"
 		"                       on stderr at the end\n"
 		"      --no-seccomp     no system call filters (debugging; see ARCHITECTURE.md)\n"
@@ -58,8 +67,10 @@ static void usage(FILE *f)
 		"Exit status: 0 when the guest reboots, halts or powers off; 1 on a VM or\n"
 		"host error; 2 on a usage error; 3 when the guest kernel panics or\n"
 		"triple-faults (a command line of your own needs reboot=k,panic_w panic=-1\n"
-		"for panics to be seen); 128+N when stopped by signal N.\n",
-		DEFAULT_CMDLINE, VM_MAX_CPUS, BOOT_TIMER_MAGIC, BOOT_TIMER_PORT);
+		"for panics to be seen); %d when it did not boot within --boot-timeout;\n"
+		"128+N when stopped by signal N.\n",
+		DEFAULT_CMDLINE, VM_MAX_CPUS, BOOT_TIMER_MAGIC, BOOT_TIMER_PORT,
+		VM_EXIT_BOOT_TIMEOUT);
 }
 
 int cmd_boot(int argc, char **argv)
@@ -76,6 +87,7 @@ int cmd_boot(int argc, char **argv)
 		{"net", required_argument, NULL, 'n'},
 		{"fs", required_argument, NULL, 'f'},
 		{"boot-timer", no_argument, NULL, 'T'},
+		{"boot-timeout", required_argument, NULL, 'B'},
 		{"exit-stats", no_argument, NULL, 'X'},
 		{"no-seccomp", no_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
@@ -127,12 +139,23 @@ int cmd_boot(int argc, char **argv)
 					optarg);
 				return 2;
 			}
+			if (launch_mem_fits_host("vmm boot", "--mem", optarg, mem_size))
+				return 2;
 			break;
 		case 'H':
 			hugepages = true;
 			break;
 		case 'T':
 			cfg.boot_timer = true;
+			break;
+		case 'B':
+			if (parse_duration(optarg, MAX_BOOT_TIMEOUT, &cfg.boot_timeout_s)) {
+				fprintf(stderr,
+					"vmm boot: --boot-timeout: '%s' is not a duration from 1 s "
+					"to 24h (N, Ns, Nm or Nh)\n",
+					optarg);
+				return 2;
+			}
 			break;
 		case 'd':
 			if (ndisks == VM_VIRTIO_SLOTS) {

@@ -79,7 +79,7 @@ static void usage(FILE *f)
 		   "      --rm               -d: remove its state when it ends (else a no-op)\n"
 		   "      --ulimit NAME=SOFT[:HARD]  a resource limit, e.g. nofile=1024:2048\n"
 		   "  -p, --cpus N           vCPUs (default 1)\n"
-		   "  -m, --memory SIZE      guest memory (default 256M)\n"
+		   "  -m, --memory SIZE      guest memory (default 256M; at most the host's RAM)\n"
 		   "      --kernel PATH      guest kernel (default: guest/bzImage next to vmm)\n"
 		   "      --initrd PATH      agent initramfs (default: "
 		   "guest/agent-initramfs.cpio.gz)\n"
@@ -573,6 +573,8 @@ int cmd_run(int argc, char **argv)
 					optarg);
 				return 2;
 			}
+			if (launch_mem_fits_host("vmm run", "--memory", optarg, mem))
+				return 2;
 			break;
 		case 'k':
 			snprintf(kernel, sizeof(kernel), "%s", optarg);

@@ -20,6 +20,7 @@ void console_init(struct console *c, struct evloop *loop, struct serial *serial,
 	pthread_mutex_init(&c->lock, NULL);
 	c->out_head = c->out_len = 0;
 	c->writing = c->out_broken = false;
+	c->out_errno = 0;
 	c->dropped = 0;
 	c->write_op.complete = write_done;
 	c->in_off = c->in_len = 0;
@@ -52,6 +53,7 @@ static void write_done(struct ev_op *op, int res)
 		/* The reader went away (EPIPE) or the fd failed: the guest
 		 * keeps running, its output is counted as dropped. */
 		c->out_broken = true;
+		c->out_errno = res < 0 ? -res : EIO;
 		c->dropped += c->out_len;
 		c->out_len = 0;
 	}
@@ -152,6 +154,7 @@ void console_finish(struct console *c)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
+			c->out_errno = w < 0 ? errno : EIO;
 			c->dropped += c->out_len;
 			break;
 		}
@@ -162,7 +165,10 @@ void console_finish(struct console *c)
 	if (c->tty_fd >= 0)
 		tcsetattr(c->tty_fd, TCSANOW, &c->saved);
 	c->tty_fd = -1;
-	if (c->dropped)
+	if (c->dropped && c->out_errno)
+		fprintf(stderr, "vmm: console output: %s; %llu bytes of guest output dropped\n",
+			strerror(c->out_errno), c->dropped);
+	else if (c->dropped)
 		fprintf(stderr,
 			"vmm: %llu bytes of guest console output dropped (output not drained)\n",
 			c->dropped);

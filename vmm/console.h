@@ -31,6 +31,7 @@ struct console {
 	size_t out_head, out_len;
 	bool writing; /* a write is in flight: its completion continues */
 	bool out_broken;
+	int out_errno; /* why the output broke (EPIPE: the reader went away) */
 	unsigned long long dropped;
 	struct ev_op write_op;
 

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "evloop.h"
 #include "kvm.h"
@@ -24,6 +25,15 @@ struct disk_op {
 	struct ev_op op;
 	struct disk *disk;
 	int slot;
+	/* A read or write (rw) in progress: the request's iovecs (valid
+	 * until it completes), the next whole entry to transfer, the rest of
+	 * an entry a short transfer stopped in, and where it is. */
+	bool rw, write;
+	const struct iovec *iov;
+	int iovcnt, next;
+	struct iovec part;
+	uint64_t offset;
+	size_t done;
 };
 
 struct disk {
@@ -40,10 +50,13 @@ struct disk {
 	uint64_t kick_buf;
 	struct ev_op kick_op;
 	struct disk_op ops[VIRTIO_BLK_QUEUE_SIZE];
+	bool io_error_reported; /* a host I/O error was reported (once) */
 };
 
-/* Opens d->path (read-only with d->read_only) and checks its size. Before
- * any KVM work; on failure prints one line and returns -1. */
+/* Opens d->path (read-only with d->read_only) and checks its size, and
+ * that an image opened read-write has a write permission bit (root would
+ * open it anyway). Before any KVM work; on failure prints one line and
+ * returns -1, with nothing left open. */
 int disk_open(struct disk *d);
 
 /* Parses "PATH[,ro]" into *d's path and read_only. Returns 0 or -1 (the

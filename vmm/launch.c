@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 /* A read-only mapping of a whole file. */
@@ -42,6 +43,20 @@ static int map_file(const char *what, const char *path, struct mapped *m)
 	m->data = p;
 	m->len = st.st_size;
 	return 0;
+}
+
+int launch_mem_fits_host(const char *prefix, const char *opt, const char *arg, uint64_t size)
+{
+	struct sysinfo si;
+	if (sysinfo(&si))
+		return 0; /* cannot tell: let the mapping decide */
+	uint64_t host = (uint64_t)si.totalram * si.mem_unit;
+	if (size <= host)
+		return 0;
+	fprintf(stderr, "%s: %s: '%s' (%llu MiB) is more than this host's memory (%llu MiB)\n",
+		prefix, opt, arg, (unsigned long long)(size >> 20),
+		(unsigned long long)(host >> 20));
+	return -1;
 }
 
 int launch_run(struct launch *l)

@@ -26,6 +26,13 @@ struct launch {
 	void *opaque;
 };
 
+/* Whether a guest of size bytes fits in the host's RAM (sysinfo's
+ * totalram, /proc/meminfo's MemTotal). Guest memory is mapped with
+ * MAP_NORESERVE, so an oversized guest would otherwise start and be
+ * OOM-killed later. If not, prints one line, "PREFIX: OPT: 'ARG' (N MiB)
+ * is more than this host's memory (M MiB)", and returns -1. */
+int launch_mem_fits_host(const char *prefix, const char *opt, const char *arg, uint64_t size);
+
 /* Prints one line on any failure. Returns the run's status (see vm.h),
  * or 1 if the VM could not be set up. */
 int launch_run(struct launch *l);

@@ -60,3 +60,24 @@ int parse_int_range(const char *s, long min, long max, long *out)
 	*out = v;
 	return 0;
 }
+
+int parse_duration(const char *s, unsigned max_s, unsigned *seconds)
+{
+	/* strtoul would take leading blanks and a sign: refuse them first. */
+	if (!s || !isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(s, &end, 10);
+	unsigned long long unit = 1;
+	if (*end == 's' || *end == 'm' || *end == 'h') {
+		unit = *end == 's' ? 1 : *end == 'm' ? 60 : 3600;
+		end++;
+	}
+	if (*end || n == 0)
+		return -EINVAL;
+	if (errno == ERANGE || n > max_s / unit)
+		return -ERANGE;
+	*seconds = (unsigned)(n * unit);
+	return 0;
+}

@@ -15,4 +15,12 @@ int parse_mem_size(const char *s, uint64_t *bytes);
 /* Parses a decimal integer in [min, max]. Returns 0, -EINVAL or -ERANGE. */
 int parse_int_range(const char *s, long min, long max, long *out);
 
+/*
+ * Parses a duration in whole seconds: a positive decimal integer with an
+ * optional s, m or h suffix (lower case; no suffix means seconds), at most
+ * max_s seconds once scaled. Returns 0 and sets *seconds, -EINVAL
+ * (malformed, zero) or -ERANGE (above max_s).
+ */
+int parse_duration(const char *s, unsigned max_s, unsigned *seconds);
+
 #endif

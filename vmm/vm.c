@@ -66,14 +66,19 @@ static void guest_reset(void *opaque)
 		vm_stop(vm, 0, NULL);
 }
 
+/* The port is there for --boot-timer (report the write) and for
+ * --boot-timeout (the write is the guest's "booted"); t.init is what the
+ * timeout looks at. */
 static void boot_timer_mark(void *opaque)
 {
 	struct vm *vm = opaque;
 	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
 	uint64_t now = vm_clock_ns();
 	if (!vm->t.init)
 		vm->t.init = now;
+	if (!vm->cfg.boot_timer)
+		return;
+	getrusage(RUSAGE_SELF, &ru);
 	double ms = (now - vm->cfg.start_ns) / 1e6;
 	double cpu = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
 		     (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
@@ -123,8 +128,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct guestmem *mem, 
 				&vm->serial)) ||
 	    (err = bus_register(&vm->pio, I8042_DATA_PORT, I8042_CMD_PORT - I8042_DATA_PORT + 1,
 				&i8042_bus, &vm->i8042)) ||
-	    (cfg->boot_timer && (err = bus_register(&vm->pio, BOOT_TIMER_PORT, 1, &boot_timer_bus,
-						    &vm->boot_timer)))) {
+	    ((cfg->boot_timer || cfg->boot_timeout_s) &&
+	     (err = bus_register(&vm->pio, BOOT_TIMER_PORT, 1, &boot_timer_bus,
+				 &vm->boot_timer)))) {
 		snprintf(why, whylen, "device registration: %s", strerror(-err));
 		goto fail;
 	}
@@ -412,6 +418,21 @@ static void halt_tick(struct ev_op *op, int res)
 	evloop_timeout(&vm->loop, &vm->halt_op, &vm->halt_ts, HALT_TICK_MS);
 }
 
+/* --boot-timeout: the guest had its time. "Booted" is the boot-timer
+ * write (t.init), the one sign of life from the guest's userspace that any
+ * init can give with one outb; a guest that never makes it (hung in the
+ * kernel, no init, an init that does not write the port) is stopped. */
+static void boot_timeout_done(struct ev_op *op, int res)
+{
+	struct vm *vm = container_of(op, struct vm, boot_op);
+	(void)res; /* -ETIME: the timer expired */
+	if (atomic_load(&vm->t.init) || atomic_load(&vm->stopping))
+		return;
+	char why[64];
+	snprintf(why, sizeof(why), "guest did not boot within %u s", vm->cfg.boot_timeout_s);
+	vm_stop(vm, VM_EXIT_BOOT_TIMEOUT, why);
+}
+
 /* Two lines: ms since vmm started for people, and every mark as absolute
  * CLOCK_MONOTONIC ns for tools (bench/boot-time relates them to when it
  * spawned vmm, on the same clock). */
@@ -546,6 +567,12 @@ int vm_run(struct vm *vm, const struct boot_entry *entry)
 	start_vcpus(vm, entry);
 	vm->halt_op.complete = halt_tick;
 	evloop_timeout(&vm->loop, &vm->halt_op, &vm->halt_ts, HALT_TICK_MS);
+	if (vm->cfg.boot_timeout_s) {
+		/* Left in flight when the run ends first: the ring goes with it. */
+		vm->boot_op.complete = boot_timeout_done;
+		evloop_timeout(&vm->loop, &vm->boot_op, &vm->boot_ts,
+			       vm->cfg.boot_timeout_s * 1000);
+	}
 
 	/* Last: every other thread of the VM exists by now (filters are
 	 * inherited by threads created after them). */

@@ -8,6 +8,8 @@
  *                 (every vCPU halted with interrupts off: see halt_tick)
  *   VM_EXIT_ERROR a host-side failure (KVM, the event loop)
  *   VM_EXIT_CRASH the guest kernel panicked or triple-faulted
+ *   VM_EXIT_BOOT_TIMEOUT  the guest did not write the boot-timer port
+ *                 within cfg.boot_timeout_s (see boot_timeout_done)
  *   128 + signo   SIGTERM, SIGINT or SIGHUP stopped the guest
  */
 #ifndef VMM_VM_H
@@ -33,9 +35,10 @@
 #include "vsock.h"
 #include "x86boot.h"
 
-#define VM_MAX_CPUS   64
-#define VM_EXIT_ERROR 1
-#define VM_EXIT_CRASH 3
+#define VM_MAX_CPUS	     64
+#define VM_EXIT_ERROR	     1
+#define VM_EXIT_CRASH	     3
+#define VM_EXIT_BOOT_TIMEOUT 4
 
 /* virtio-mmio devices: slot i at VM_VIRTIO_BASE + i * 4 KiB (in the gap
  * below 4 GiB), on an ISA interrupt no legacy device here uses. The
@@ -64,7 +67,11 @@ struct vm_config {
 	int console_in, console_out; /* the guest's serial console; -1: none */
 	bool boot_timer;	     /* report the guest's boot-timer writes */
 	bool exit_stats;	     /* print VM exit counts at the end */
-	struct disk *disks;	     /* opened, in slot order from 0 */
+	/* Seconds the guest has to write the boot-timer port (its init
+	 * started) before the run is stopped with VM_EXIT_BOOT_TIMEOUT;
+	 * 0: no limit. */
+	unsigned boot_timeout_s;
+	struct disk *disks; /* opened, in slot order from 0 */
 	int ndisks;
 	struct vsock *vsock; /* listening; in the slot after the disks; or NULL */
 	struct net *nets;    /* taps open; in the slots after the vsock */
@@ -97,7 +104,9 @@ struct vm {
 	struct ev_op signal_op;
 	struct ev_op halt_op; /* the halt-detection tick */
 	struct __kernel_timespec halt_ts;
-	bool halt_asked; /* a round of checks was asked on the last tick */
+	bool halt_asked;      /* a round of checks was asked on the last tick */
+	struct ev_op boot_op; /* cfg.boot_timeout_s's timer */
+	struct __kernel_timespec boot_ts;
 	struct vcpu vcpu[VM_MAX_CPUS];
 	/* Milestones on vm_clock_ns(), for --boot-timer's timeline; 0 = not
 	 * reached. first_run/first_exit are vCPU 0's. agent, started and

@@ -8,7 +8,8 @@ set -uo pipefail
 vmm=$1 kernel=$2 vmlinux=$3 vsock_test=$4
 fails=0 n=0
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# An immutable file cannot be removed: take the flag off first.
+trap 'chattr -i "$tmp/immutable.img" 2>/dev/null; rm -rf "$tmp"' EXIT
 
 # expect STATUS REGEX CMD...: CMD exits STATUS and its stderr+stdout match REGEX.
 expect() {
@@ -26,6 +27,36 @@ expect() {
 	fi
 }
 
+# expect_line STATUS LINE CMD...: CMD exits STATUS and its stderr+stdout
+# is exactly LINE: one clear error and nothing else.
+expect_line() {
+	local want=$1 line=$2
+	shift 2
+	n=$((n + 1))
+	local out status
+	out=$("$@" 2>&1)
+	status=$?
+	if [ "$status" != "$want" ] || [ "$out" != "$line" ]; then
+		echo "FAIL: $* -> status $status (want $want), output: $out (want: $line)"
+		fails=$((fails + 1))
+	else
+		echo "ok: $* -> $status: $out"
+	fi
+}
+
+# check DESCRIPTION CMD...: CMD succeeds (a state that must hold).
+check() {
+	local what=$1
+	shift
+	n=$((n + 1))
+	if "$@"; then
+		echo "ok: $what"
+	else
+		echo "FAIL: $what"
+		fails=$((fails + 1))
+	fi
+}
+
 expect 0 '^Usage: vmm COMMAND' "$vmm" --help
 expect 2 '^Usage: vmm COMMAND' "$vmm"
 expect 0 '^vmm [0-9]+\.[0-9]+' "$vmm" --version
@@ -35,6 +66,18 @@ expect 2 '--kernel is required' "$vmm" boot
 expect 2 "unexpected argument 'extra'" "$vmm" boot --kernel "$kernel" extra
 expect 2 "--mem: 'lots'" "$vmm" boot --kernel "$kernel" --mem lots
 expect 2 "--mem: '1M' is not a size of at least 16M" "$vmm" boot --kernel "$kernel" --mem 1M
+# More memory than the host has: refused before /dev/kvm (guest RAM is
+# MAP_NORESERVE, so it would start and be OOM-killed later).
+host_mib=$(($(sed -n 's/^MemTotal: *\([0-9]*\) kB$/\1/p' /proc/meminfo) / 1024))
+big=$((host_mib + 1024))
+expect_line 2 "vmm boot: --mem: '${big}M' ($big MiB) is more than this host's memory ($host_mib MiB)" \
+	"$vmm" boot --kernel "$kernel" --mem "${big}M"
+expect_line 2 "vmm run: --memory: '${big}M' ($big MiB) is more than this host's memory ($host_mib MiB)" \
+	"$vmm" run --memory "${big}M" busybox true
+expect 2 "--boot-timeout: '0' is not a duration from 1 s to 24h" \
+	"$vmm" boot --kernel "$kernel" --boot-timeout 0
+expect 2 "--boot-timeout: '5x' is not a duration" "$vmm" boot --kernel "$kernel" --boot-timeout 5x
+expect 2 "--boot-timeout: '25h' is not a duration" "$vmm" boot --kernel "$kernel" --boot-timeout 25h
 expect 2 "--cpus: '0'" "$vmm" boot --kernel "$kernel" --cpus 0
 expect 2 "--cpus: '65'" "$vmm" boot --kernel "$kernel" --cpus 65
 expect 1 "^vmm: kernel $tmp/none: No such file or directory$" "$vmm" boot --kernel "$tmp/none"
@@ -79,6 +122,54 @@ expect 1 "^vmm: disk $tmp: Is a directory$" \
 	"$vmm" boot --kernel "$kernel" --disk "$tmp"
 expect 2 "--disk: '$tmp/odd.img,rw' is not PATH or PATH,ro" \
 	"$vmm" boot --kernel "$kernel" --disk "$tmp/odd.img,rw"
+
+# A read-only image asked read-write. Root's open(O_RDWR) succeeds on a
+# 0444 file, so vmm looks at the mode itself; others get EACCES. ",ro"
+# opens it: vmm goes on to the next check (16M is too small for the
+# kernel, which is after the disks), so no KVM is needed.
+head -c 1M /dev/urandom >"$tmp/ro.img"
+chmod 0444 "$tmp/ro.img"
+ro_sum=$(md5sum <"$tmp/ro.img") ro_mtime=$(stat -c %Y "$tmp/ro.img")
+if [ "$(id -u)" = 0 ]; then
+	expect_line 1 "vmm: disk $tmp/ro.img: the image is read-only (mode 0444); add ,ro to use it read-only, or chmod u+w it" \
+		"$vmm" boot --kernel "$kernel" --disk "$tmp/ro.img"
+else
+	expect_line 1 "vmm: disk $tmp/ro.img: Permission denied (add ,ro to use it read-only)" \
+		"$vmm" boot --kernel "$kernel" --disk "$tmp/ro.img"
+fi
+expect_line 1 "vmm: kernel does not fit in guest memory: give the VM more memory" \
+	"$vmm" boot --kernel "$kernel" --mem 16M --disk "$tmp/ro.img,ro"
+check "the 0444 image is unchanged" \
+	test "$(md5sum <"$tmp/ro.img") $(stat -c '%a %Y' "$tmp/ro.img")" = "$ro_sum 444 $ro_mtime"
+# An image on a read-only mount (EROFS), in a mount namespace of our own
+# that goes away with it; ",ro" opens it.
+mkdir "$tmp/rofs"
+on_rofs() {
+	unshare -m${unshare_user:-} sh -c 'mount -t tmpfs -o size=2m tmpfs "$1" &&
+		head -c 1M /dev/zero >"$1/img" && mount -o remount,ro "$1" && shift && exec "$@"' \
+		sh "$tmp/rofs" "$@"
+}
+[ "$(id -u)" = 0 ] || unshare_user=r
+if on_rofs true 2>/dev/null; then
+	expect_line 1 "vmm: disk $tmp/rofs/img: Read-only file system: the image is on a read-only mount; add ,ro to use it read-only" \
+		on_rofs "$vmm" boot --kernel "$kernel" --disk "$tmp/rofs/img"
+	expect_line 1 "vmm: kernel does not fit in guest memory: give the VM more memory" \
+		on_rofs "$vmm" boot --kernel "$kernel" --mem 16M --disk "$tmp/rofs/img,ro"
+else
+	echo "skip: no mount namespace here for the read-only mount case"
+fi
+# An immutable image (EPERM even for root); needs CAP_LINUX_IMMUTABLE and
+# a file system with the flag.
+head -c 1M /dev/zero >"$tmp/immutable.img"
+if chattr +i "$tmp/immutable.img" 2>/dev/null; then
+	expect_line 1 "vmm: disk $tmp/immutable.img: Operation not permitted: the file is immutable or append-only; add ,ro to use it read-only, or chattr -i -a it" \
+		"$vmm" boot --kernel "$kernel" --disk "$tmp/immutable.img"
+	expect_line 1 "vmm: kernel does not fit in guest memory: give the VM more memory" \
+		"$vmm" boot --kernel "$kernel" --mem 16M --disk "$tmp/immutable.img,ro"
+	chattr -i "$tmp/immutable.img"
+else
+	echo "skip: chattr +i is not allowed here"
+fi
 
 expect 2 "--vsock: '2,$tmp/v.sock' is not CID,PATH with a CID from 3 to 4294967294" \
 	"$vmm" boot --kernel "$kernel" --vsock "2,$tmp/v.sock"

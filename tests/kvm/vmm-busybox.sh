@@ -3,20 +3,26 @@
 # Each case boots the guest kernel and checks the console, the exit status
 # and stderr: reboot -f ends with 0; --cpus and --mem reach the guest; the
 # vmlinux of the same build boots too; stdin reaches a guest shell;
-# poweroff -f on 2 vCPUs ends with 0; a guest panic ends with 3; SIGTERM stops the guest with 143; heavy console output
-# arrives whole and in order; --boot-timer reports init.
+# poweroff -f on 2 vCPUs ends with 0 (under a generous --boot-timeout);
+# a guest panic ends with 3, and so does a triple fault (reboot=t); a
+# guest whose init never writes the boot-timer port is stopped by
+# --boot-timeout with 4; SIGTERM stops the guest with 143; heavy console
+# output arrives whole and in order; a console reader that goes away
+# neither kills vmm nor stops the guest; --boot-timer reports init.
 # usage: vmm-busybox.sh VMM BZIMAGE VMLINUX INITRAMFS
 set -uo pipefail
 vmm=$1 bzimage=$2 vmlinux=$3 initrd=$4
 . "$(dirname "$0")/require-kvm.sh"
 . "$(dirname "$0")/guest-run.sh"
+base_no_timer=$base
 base="$base vmm_boot_timer=1"
-# boot KERNEL VMMTEST [vmm options...] < stdin: runs vmm, sets $status.
+# [extra=PARAMS] boot KERNEL VMMTEST [vmm options...] < stdin: runs vmm,
+# sets $status; PARAMS go on the kernel command line after the rest.
 boot() {
 	local kernel=$1 test=$2
 	shift 2
 	timeout 300 "$vmm" boot --kernel "$kernel" --initrd "$initrd" \
-		--cmdline "$base vmmtest=$test" "$@" >"$out" 2>"$err"
+		--cmdline "$base vmmtest=$test${extra:+ $extra}" "$@" >"$out" 2>"$err"
 	status=$?
 	sed -i 's/\r$//' "$out" # the guest tty's CR LF
 }
@@ -45,18 +51,40 @@ echo "a line typed on the host" | boot "$bzimage" echo
 grep -q '^VMM-TEST got: a line typed on the host' "$out" || fail "echo: stdin did not reach the guest"
 echo "PASS: stdin reaches the guest's shell through the UART"
 
-boot "$bzimage" poweroff --cpus 2 </dev/null
+# Under a --boot-timeout it easily makes (init writes the boot-timer port):
+# the timer never fires, and says nothing (no --boot-timer).
+boot "$bzimage" poweroff --cpus 2 --boot-timeout 10m </dev/null
 [ "$status" = 0 ] || fail "poweroff: vmm exited $status, not 0"
 grep -q 'VMM-TEST powering off' "$out" || fail "poweroff: init did not get to poweroff"
 grep -q 'reboot: System halted' "$out" || fail "poweroff: the guest did not halt"
 [ -s "$err" ] && fail "poweroff: unexpected stderr"
-echo "PASS: poweroff (all vCPUs halted) ends with status 0"
+echo "PASS: poweroff (all vCPUs halted) ends with status 0, within its --boot-timeout"
+
+# Without vmm_boot_timer=1 the init never writes the boot-timer port: to
+# vmm the guest never boots, and it waits forever.
+timeout 300 "$vmm" boot --kernel "$bzimage" --initrd "$initrd" \
+	--cmdline "$base_no_timer vmmtest=wait" --boot-timeout 5 </dev/null >"$out" 2>"$err"
+status=$?
+[ "$status" = 4 ] || fail "boot-timeout: vmm exited $status, not 4"
+[ "$(cat "$err")" = "vmm: guest did not boot within 5 s" ] ||
+	fail "boot-timeout: stderr is not the one clear line"
+echo "PASS: a guest that never boots is stopped by --boot-timeout: status 4 and one line"
 
 boot "$bzimage" panic </dev/null
 [ "$status" = 3 ] || fail "panic: vmm exited $status, not 3"
 grep -q 'Kernel panic - not syncing' "$out" || fail "panic: the guest did not panic"
 [ "$(cat "$err")" = "vmm: guest kernel panicked" ] || fail "panic: stderr is not the one clear line"
 echo "PASS: a guest panic ends with status 3 and one line"
+
+# reboot=t: Linux reboots by a triple fault, which KVM reports as a
+# shutdown: vmm cannot tell it from a crash, so status 3.
+extra=reboot=t boot "$bzimage" info </dev/null
+[ "$status" = 3 ] || fail "triple fault: vmm exited $status, not 3"
+grep -q 'reboot: Restarting system' "$out" || fail "triple fault: the guest did not reboot"
+grep -q 'Kernel panic' "$out" && fail "triple fault: the guest panicked instead"
+[ "$(cat "$err")" = "vmm: guest triple fault (CPU shutdown)" ] ||
+	fail "triple fault: stderr is not the one clear line"
+echo "PASS: a guest triple fault ends with status 3 and one line"
 
 timeout 300 "$vmm" boot --kernel "$bzimage" --initrd "$initrd" --cmdline "$base vmmtest=wait" \
 	</dev/null >"$out" 2>"$err" &
@@ -81,3 +109,28 @@ grep -E '^[0-9]+$' "$out" >"$dir/got"
 cmp -s "$dir/want" "$dir/got" || fail "spam: console output lost or reordered ($(wc -l <"$dir/got") lines)"
 [ -s "$err" ] && fail "spam: unexpected stderr"
 echo "PASS: 500 lines of console output arrive whole and in order"
+
+# The console's reader goes away: stdout is a FIFO whose reader (head)
+# exits after the first line; then the guest, told on stdin, writes more
+# and a block to its disk. vmm must neither die of SIGPIPE nor stop the
+# guest: status 0, the block written, one line about the dropped output.
+mkfifo "$dir/in" "$dir/console"
+head -c 1M /dev/zero >"$dir/pipe.img"
+exec 3<>"$dir/in"
+head -n1 <"$dir/console" >"$dir/first" &
+reader=$!
+timeout 300 "$vmm" boot --kernel "$bzimage" --initrd "$initrd" --cmdline "$base vmmtest=pipe" \
+	--disk "$dir/pipe.img" <"$dir/in" >"$dir/console" 2>"$err" &
+pid=$!
+wait "$reader"
+echo "the reader is gone" >&3
+wait "$pid"
+status=$?
+exec 3>&-
+[ "$status" = 0 ] || fail "pipe: vmm exited $status, not 0"
+[ -s "$dir/first" ] || fail "pipe: the reader got no line"
+[ "$(head -c 37 "$dir/pipe.img")" = "written after the console reader went" ] ||
+	fail "pipe: the guest did not run on to write its disk"
+grep -Eqx 'vmm: console output: Broken pipe; [0-9]+ bytes of guest output dropped' "$err" &&
+	[ "$(wc -l <"$err")" = 1 ] || fail "pipe: stderr is not the one line about dropped output"
+echo "PASS: a console reader that goes away: the guest runs on, status 0, one line"

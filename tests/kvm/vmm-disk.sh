@@ -7,6 +7,8 @@
 # and fills it; the host checks it with e2fsck -fn and reads the files with
 # debugfs. Then the data-loss check: the guest writes and
 # fsyncs, the host SIGKILLs the VMM at once, and the data is in the image.
+# Last, a host file system that fills up under the guest's writes: the
+# guest sees I/O errors, vmm says why once and ends normally.
 # usage: vmm-disk.sh VMM BZIMAGE INITRAMFS
 set -uo pipefail
 vmm=$1 kernel=$2 initrd=$3
@@ -14,6 +16,7 @@ vmm=$1 kernel=$2 initrd=$3
 . "$(dirname "$0")/guest-run.sh"
 head -c 16M /dev/urandom >"$dir/rw.img"
 head -c 4M /dev/urandom >"$dir/ro.img"
+chmod 0444 "$dir/ro.img" # a read-only image is fine with ,ro
 md5() { head -c 1M "$1" | md5sum | cut -d' ' -f1; }
 rw_md5=$(md5 "$dir/rw.img") ro_sum=$(md5sum <"$dir/ro.img")
 
@@ -73,3 +76,27 @@ wait "$pid" 2>/dev/null
 [ "$(dd if="$dir/rw.img" bs=512 skip=7 count=1 2>/dev/null | head -c 20)" = "fsynced by the guest" ] ||
 	fail "fsync: data written and fsynced by the guest is not in the image after SIGKILL"
 echo "PASS: data the guest fsynced survives SIGKILL of the VMM"
+
+# A 64 MiB sparse image on an 8 MiB tmpfs: the guest writes all of it.
+# The host's ENOSPC reaches the guest as I/O errors; vmm runs on and
+# names the cause once. A 32 KiB file beside it leaves room for half of
+# the guest's last 64 KiB request: the host's write of it comes back
+# short, and only going on with the rest gets the ENOSPC to name.
+mkdir "$dir/small"
+mount -t tmpfs -o size=8m vmm-disk-full "$dir/small" || fail "diskfull: cannot mount a small tmpfs"
+trap 'umount "$dir/small" 2>/dev/null; rm -rf "$dir"' EXIT
+head -c 32K /dev/zero >"$dir/small/filler"
+truncate -s 64M "$dir/small/full.img"
+timeout 300 "$vmm" boot --kernel "$kernel" --initrd "$initrd" \
+	--cmdline "$base vmmtest=diskfull diskfull_mib=64" --disk "$dir/small/full.img" \
+	</dev/null >"$out" 2>"$err"
+status=$?
+sed -i 's/\r$//' "$out"
+[ "$status" = 0 ] || fail "diskfull: vmm exited $status, not 0"
+grep -q '^VMM-TEST diskfull: dd failed$' "$out" || fail "diskfull: the guest's writes did not fail"
+grep -q '^VMM-TEST diskfull: I/O error logged$' "$out" || fail "diskfull: the guest kernel logged no I/O error on vda"
+[ "$(cat "$err")" = "vmm: disk $dir/small/full.img: No space left on device; the guest gets I/O errors" ] ||
+	fail "diskfull: stderr is not the one clear line"
+[ "$(df --output=avail -k "$dir/small" | tail -n1)" -lt 64 ] || fail "diskfull: the host file system did not fill"
+umount "$dir/small"
+echo "PASS: a host file system filling up: I/O errors in the guest, one line, status 0"

@@ -48,6 +48,31 @@ START_TEST(int_ranges)
 }
 END_TEST
 
+START_TEST(durations)
+{
+	unsigned v;
+	ck_assert_int_eq(parse_duration("5", 86400, &v), 0);
+	ck_assert_uint_eq(v, 5);
+	ck_assert_int_eq(parse_duration("30s", 86400, &v), 0);
+	ck_assert_uint_eq(v, 30);
+	ck_assert_int_eq(parse_duration("2m", 86400, &v), 0);
+	ck_assert_uint_eq(v, 120);
+	ck_assert_int_eq(parse_duration("24h", 86400, &v), 0);
+	ck_assert_uint_eq(v, 86400);
+	const char *bad[] = {"",   "0",	  "0s",	 "-5", "+5", " 5", "5 ",
+			     "5S", "5ms", "1.5", "5d", "s",  "5ss"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(parse_duration(bad[i], 86400, &v) == -EINVAL, "accepted '%s'",
+			      bad[i]);
+	ck_assert_int_eq(parse_duration(NULL, 86400, &v), -EINVAL);
+	ck_assert_int_eq(parse_duration("86401", 86400, &v), -ERANGE);
+	ck_assert_int_eq(parse_duration("25h", 86400, &v), -ERANGE);
+	ck_assert_int_eq(parse_duration("99999999999999999999", 86400, &v), -ERANGE);
+	ck_assert_int_eq(parse_duration("1440m", 86400, &v), 0);
+	ck_assert_uint_eq(v, 86400);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("parse");
@@ -55,6 +80,7 @@ int main(void)
 	tcase_add_test(tc, mem_sizes);
 	tcase_add_test(tc, mem_sizes_rejected);
 	tcase_add_test(tc, int_ranges);
+	tcase_add_test(tc, durations);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
