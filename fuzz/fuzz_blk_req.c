@@ -19,8 +19,9 @@
  * u64, little-endian); byte 9 = the device's disk in sectors; then records,
  * each an op byte:
  *   op % 4 == 0  a request: buffers (1 + byte), readable ones (byte), each
- *                buffer's length (2 bytes, & 0x3fff), then the readable
- *                buffers' bytes (missing input reads as zeros);
+ *                buffer's length (a byte below 0xc0 is the length; else
+ *                its low 6 bits and the next byte: up to 16 KiB), then the
+ *                readable buffers' bytes (missing input reads as zeros);
  *   op % 4 == 1  a kick (the device takes what is available);
  *   op % 4 == 2  the backend ends one operation (a byte: which, and how);
  *   op % 4 == 3  a reset (what is in flight ends first: the real reset
@@ -71,8 +72,8 @@ static bool read_spec(struct spec *s)
 	s->nread = next_byte() % (s->n + 1);
 	size_t need = 0;
 	for (int i = 0; i < s->n; i++) {
-		uint32_t lo = next_byte(), hi = next_byte();
-		s->len[i] = (lo | hi << 8) & 0x3fff;
+		uint32_t b = next_byte();
+		s->len[i] = b < 0xc0 ? b : (b & 0x3f) << 8 | next_byte();
 		if (i < s->nread)
 			need += s->len[i];
 	}
@@ -96,16 +97,17 @@ static void heap_chain(const struct spec *s, struct virtq_chain *c)
 		b->len = s->len[i];
 		b->writable = i >= s->nread;
 		b->host = b->len ? malloc(b->len) : NULL;
+		*(b->writable ? &c->write_len : &c->read_len) += b->len;
 		if (!b->len)
 			continue;
-		memset(b->host, 0xa5, b->len);
-		if (!b->writable && at < s->nbytes) {
+		if (b->writable)
+			continue; /* what the device writes; nothing reads it first */
+		memset(b->host, 0, b->len);
+		if (at < s->nbytes) {
 			size_t k = s->nbytes - at < b->len ? s->nbytes - at : b->len;
 			memcpy(b->host, s->bytes + at, k);
 		}
-		if (!b->writable)
-			at += b->len;
-		*(b->writable ? &c->write_len : &c->read_len) += b->len;
+		at += b->len;
 	}
 }
 
@@ -193,13 +195,29 @@ struct posted {
 	uint64_t expect;
 	int ndesc;
 	uint16_t desc[MAXBUF];
-	struct virtq_chain heap; /* for r.data and the model's own parse */
+	struct virtq_chain *heap; /* for r.data and the model's own parse */
 };
 static struct posted req[QSIZE]; /* by head */
 static bool desc_used[QSIZE];
-static uint64_t buf_next;
+static uint64_t buf_next, buf_high; /* buf_high: what an input may have dirtied */
 static uint16_t avail_idx, used_seen;
 static int pending[QSIZE], npending; /* slots at the backend */
+
+/* The driver forgets request p (answered, or reset away). */
+static void drop(struct posted *p)
+{
+	if (!p->heap)
+		return; /* never used: zero already */
+	free_chain(p->heap);
+	free(p->heap);
+	memset(p, 0, sizeof(*p));
+}
+
+static void drop_all(void)
+{
+	for (int i = 0; i < QSIZE; i++)
+		drop(&req[i]);
+}
 
 static uint8_t *ram(void)
 {
@@ -323,7 +341,7 @@ static void bring_up(unsigned flags)
 	}
 	uint64_t f = want & offered;
 	memset(ram(), 0, BUFS);
-	memset(req, 0, sizeof(req));
+	drop_all();
 	memset(desc_used, 0, sizeof(desc_used));
 	buf_next = BUFS;
 	avail_idx = used_seen = 0;
@@ -351,6 +369,7 @@ static uint64_t guest_alloc(uint64_t len, uint64_t align)
 	if (at + len > MEM)
 		return 0;
 	buf_next = at + len;
+	buf_high = buf_next > buf_high ? buf_next : buf_high;
 	return at;
 }
 
@@ -380,13 +399,14 @@ static void post(const struct spec *s, bool indirect)
 		return;
 	uint16_t head = (uint16_t)free_desc[0];
 	struct posted *p = &req[head];
-	free_chain(&p->heap);
-	memset(p, 0, sizeof(*p));
-	heap_chain(s, &p->heap);
+	drop(p);
+	if (!(p->heap = malloc(sizeof(*p->heap))))
+		return;
+	heap_chain(s, p->heap);
 	/* The guest's copy of the buffers: the same bytes. */
-	for (int i = 0; i < s->n; i++)
+	for (int i = 0; i < s->nread; i++)
 		if (s->len[i])
-			memcpy(ram() + gpa[i], p->heap.buf[i].host, s->len[i]);
+			memcpy(ram() + gpa[i], p->heap->buf[i].host, s->len[i]);
 	uint8_t *t = indirect ? ram() + table : ram() + DESC;
 	for (int i = 0; i < s->n; i++) {
 		uint16_t flags = (i >= s->nread ? VRING_DESC_F_WRITE : 0) |
@@ -403,7 +423,7 @@ static void post(const struct spec *s, bool indirect)
 		desc_used[free_desc[i]] = true;
 	}
 	/* The model: the device's parse, on its capacity and flags. */
-	p->err = blk_req_parse(&p->heap, dev.capacity, dev.allow, &p->r);
+	p->err = blk_req_parse(p->heap, dev.capacity, dev.allow, &p->r);
 	p->status = p->err == BLK_REQ_ENOSTATUS ? NULL : ram() + gpa[s->n - 1];
 	if (p->status)
 		*p->status = 0xee; /* no VIRTIO_BLK_S_*: an answer must change it */
@@ -435,7 +455,7 @@ static void reap(void)
 			want_len = 0;
 		} else if (!p->err) {
 			const struct blk_req *r = &p->r;
-			uint64_t data = p->heap.write_len - p->heap.buf[p->heap.n - 1].len;
+			uint64_t data = p->heap->write_len - p->heap->buf[p->heap->n - 1].len;
 			if (r->type == VIRTIO_BLK_T_GET_ID) {
 				want_len =
 					(data < BLK_ID_BYTES ? (uint32_t)data : BLK_ID_BYTES) + 1;
@@ -494,12 +514,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(&cap1, data + 1, 8);
 	disk_size = (uint64_t)data[9] * BLK_SECTOR;
 	allow = flags & 7;
-	for (size_t i = 0; i < disk_size; i++)
-		disk[i] = (uint8_t)(i * 7);
-	memset(ram(), 0, MEM);
-	for (int i = 0; i < QSIZE; i++)
-		free_chain(&req[i].heap);
-	memset(req, 0, sizeof(req));
+	memset(disk, 0x5a, disk_size); /* a loop here was most of the time */
+	memset(ram(), 0, buf_high);    /* not all of it: most inputs touch little */
+	buf_high = BUFS;
+	drop_all();
 	npending = 0;
 	refuse = false;
 	virtio_blk_init(&dev, disk_size, allow, "fuzz-disk-id-20bytes", &gm, &io, nop, NULL);
@@ -537,8 +555,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			reap();
 			if (dev.inflight || dev.active)
 				abort();
-			for (int i = 0; i < QSIZE; i++)
-				free_chain(&req[i].heap);
 			bring_up(flags);
 			break;
 		}
@@ -552,8 +568,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (req[i].live)
 			abort();
 	wr(VIRTIO_MMIO_STATUS, 0);
-	for (int i = 0; i < QSIZE; i++)
-		free_chain(&req[i].heap);
-	memset(req, 0, sizeof(req));
+	drop_all();
 	return 0;
 }
