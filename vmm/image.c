@@ -259,7 +259,7 @@ static int extract_here(const char *path, bool skip_whiteouts, char *err, size_t
 	while (rc == 0 && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
 		const char *p = image_clean_path(archive_entry_pathname(e), clean, sizeof(clean));
 		if (!p)
-			continue; /* the root itself, or refused by clean_path */
+			continue; /* the root itself, or refused by image_clean_path */
 		const char *base = strrchr(p, '/') ? strrchr(p, '/') + 1 : p;
 		if (skip_whiteouts && !strncmp(base, WH_PREFIX, strlen(WH_PREFIX)))
 			continue;
