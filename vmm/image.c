@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "files.h"
+#include "image_meta.h"
 #include "rootfs.h"
 
 #define WH_PREFIX ".wh."
@@ -32,6 +33,47 @@ static json_t *read_json(const char *path, char *err, size_t errlen)
 	if (!j)
 		snprintf(err, errlen, "%.*s: %s", 200, path, je.text);
 	return j;
+}
+
+/* Manifests, indexes and configs are small (docker's largest configs, with
+ * a long history, are a few hundred KiB): a bigger one is refused rather
+ * than read whole into memory. */
+#define MAX_DOC (16 << 20)
+
+/* The whole of a JSON document from an image, for image_meta to parse.
+ * Returns it (free it) with its length in *len, or NULL with err. */
+static char *read_doc(const char *path, size_t *len, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st)) {
+		snprintf(err, errlen, "%.200s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > MAX_DOC) {
+		snprintf(err, errlen, "%.200s: not a regular file of at most %d MiB", path,
+			 MAX_DOC >> 20);
+		close(fd);
+		return NULL;
+	}
+	char *buf = malloc((size_t)st.st_size + 1);
+	size_t got = 0;
+	while (buf && got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	if (!buf || got != (size_t)st.st_size) {
+		snprintf(err, errlen, "%.200s: cannot read it", path);
+		free(buf);
+		return NULL;
+	}
+	*len = got;
+	return buf;
 }
 
 /* Writes j to path through a temporary file and a rename. */
@@ -95,26 +137,19 @@ int sha256_file(const char *path, bool decompressed, char hex[65])
 
 /* ---- layers ---- */
 
-/* The entry's path made relative and checked: a leading "/" or "./" is
- * dropped (docker does the same), as is the root itself ("" or ".": 0).
- * A ".." component is refused (-1): docker refuses such a layer rather
- * than guess what it meant. 1: out holds the path. */
-static int clean_path(const char *p, char *out, size_t len)
+/* A layer entry's path through image_clean_path, with why it was not
+ * taken: 1, out holds it; 0, the root itself (nothing to do); -1, a ".."
+ * component (refused, as docker refuses such a layer rather than guess
+ * what it meant); -2, too long for out. */
+static int entry_path(const char *p, char *out, size_t len)
 {
+	if (image_clean_path(p, out, len))
+		return 1;
 	while (*p == '/' || (p[0] == '.' && p[1] == '/'))
 		p += p[0] == '/' ? 1 : 2;
 	if (!*p || !strcmp(p, "."))
 		return 0;
-	snprintf(out, len, "%s", p);
-	size_t n = strlen(out);
-	while (n > 1 && out[n - 1] == '/')
-		out[--n] = '\0';
-	for (char *c = out; c; c = strchr(c, '/')) {
-		c += *c == '/';
-		if (!strncmp(c, "..", 2) && (c[2] == '/' || c[2] == '\0'))
-			return -1;
-	}
-	return 1;
+	return strlen(p) >= len ? -2 : -1;
 }
 
 /* Opens dir/rel as a directory with dir as its root: symlinks resolve
@@ -190,10 +225,10 @@ static int apply_whiteouts(const char *layer, int root, char *err, size_t errlen
 	int r, rc = 0;
 	char path[PATH_MAX];
 	while (rc == 0 && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-		int c = clean_path(archive_entry_pathname(e), path, sizeof(path));
+		int c = entry_path(archive_entry_pathname(e), path, sizeof(path));
 		if (c < 0) {
-			snprintf(err, errlen, "%s: entry %s leaves the image", layer,
-				 archive_entry_pathname(e));
+			snprintf(err, errlen, "%s: entry %s %s", layer, archive_entry_pathname(e),
+				 c == -1 ? "leaves the image" : "has too long a path");
 			rc = -1;
 			break;
 		}
@@ -243,10 +278,10 @@ static int extract_here(const char *path, bool skip_whiteouts, char *err, size_t
 	int r, rc = 0;
 	char clean[PATH_MAX], link[PATH_MAX];
 	while (rc == 0 && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-		int c = clean_path(archive_entry_pathname(e), clean, sizeof(clean));
+		int c = entry_path(archive_entry_pathname(e), clean, sizeof(clean));
 		if (c < 0) { /* a layer's whiteout pass saw it first; not an archive's */
-			snprintf(err, errlen, "%s: entry %s leaves the image", path,
-				 archive_entry_pathname(e));
+			snprintf(err, errlen, "%s: entry %s %s", path, archive_entry_pathname(e),
+				 c == -1 ? "leaves the image" : "has too long a path");
 			rc = -1;
 			break;
 		}
@@ -259,7 +294,7 @@ static int extract_here(const char *path, bool skip_whiteouts, char *err, size_t
 		archive_entry_set_pathname(e, p);
 		const char *hl = archive_entry_hardlink(e);
 		if (hl) {
-			if (clean_path(hl, link, sizeof(link)) < 1) {
+			if (!image_clean_path(hl, link, sizeof(link))) {
 				snprintf(err, errlen, "%s: hard link %s leaves the image", path, p);
 				rc = -1;
 				break;
@@ -385,28 +420,14 @@ static void normal_tag(const char *ref, char *out, size_t len)
 	snprintf(out, len, "%s%s", ref, has_tag ? "" : ":latest");
 }
 
-static bool valid_digest(const char *d, char hex[65])
-{
-	if (!d || strncmp(d, "sha256:", 7) || strlen(d) != 71 ||
-	    strspn(d + 7, "0123456789abcdef") != 64)
-		return false;
-	memcpy(hex, d + 7, 65);
-	return true;
-}
-
-/* A blob of an OCI layout, checked against its digest. */
-static int oci_blob(const char *dir, const json_t *desc, char *path, size_t len, char *err,
+/* A blob of an OCI layout, checked against its digest (hex). */
+static int oci_blob(const char *dir, const char *hex, char *path, size_t len, char *err,
 		    size_t errlen)
 {
-	char hex[65], got[65];
-	const char *digest = json_string_value(json_object_get(desc, "digest"));
-	if (!valid_digest(digest, hex)) {
-		snprintf(err, errlen, "a descriptor without a sha256 digest");
-		return -1;
-	}
+	char got[IMAGE_HEX];
 	snprintf(path, len, "%s/blobs/sha256/%s", dir, hex);
 	if (sha256_file(path, false, got) || strcmp(got, hex)) {
-		snprintf(err, errlen, "blob %.19s...: %s", digest,
+		snprintf(err, errlen, "blob sha256:%.12s...: %s", hex,
 			 access(path, F_OK) ? "missing" : "digest mismatch");
 		return -1;
 	}
@@ -425,9 +446,11 @@ static void name_layer(char *err, size_t errlen, const char *path, int n)
 	snprintf(err, errlen, "layer %d%s", n, rest);
 }
 
-/* Builds images/<id> from a config file and layer files (in order). */
-static int install(struct image_store *s, const char *config_path, char **layers, int nlayers,
-		   const char *const *diff_ids, char *id, char *err, size_t errlen)
+/* Builds images/<id> from a config (the file at config_path, parsed as
+ * cfg) and layer files (in order). */
+static int install(struct image_store *s, const char *config_path, const struct image_config *cfg,
+		   char **layers, int nlayers, bool check_diff_ids, char *id, char *err,
+		   size_t errlen)
 {
 	if (sha256_file(config_path, false, id)) {
 		snprintf(err, errlen, "%s: %s", config_path, strerror(errno));
@@ -435,10 +458,9 @@ static int install(struct image_store *s, const char *config_path, char **layers
 	}
 	/* Every layer checked first, even for an image we have: an archive
 	 * with a bad layer is refused, whatever is in the store. */
-	for (int i = 0; diff_ids && i < nlayers; i++) {
-		char hex[65], got[65];
-		if (!valid_digest(diff_ids[i], hex) || sha256_file(layers[i], true, got) ||
-		    strcmp(got, hex)) {
+	for (int i = 0; check_diff_ids && i < nlayers; i++) {
+		char got[IMAGE_HEX];
+		if (sha256_file(layers[i], true, got) || strcmp(got, cfg->diff_ids[i])) {
 			snprintf(err, errlen, "layer %d: content does not match its digest", i + 1);
 			return -1;
 		}
@@ -463,12 +485,10 @@ static int install(struct image_store *s, const char *config_path, char **layers
 		if (rc)
 			name_layer(err, errlen, layers[i], i + 1);
 	}
-	char cfg[PATH_MAX + 96];
-	snprintf(cfg, sizeof(cfg), "%s/config.json", work);
-	json_t *c = rc ? NULL : read_json(config_path, err, errlen);
-	if (!rc && (!c || write_json(cfg, c)))
+	char cfgpath[PATH_MAX + 96];
+	snprintf(cfgpath, sizeof(cfgpath), "%s/config.json", work);
+	if (!rc && write_json(cfgpath, cfg->json))
 		rc = -1;
-	json_decref(c);
 	if (!rc && rename(work, final) && errno != EEXIST && errno != ENOTEMPTY) {
 		snprintf(err, errlen, "%s: %s", final, strerror(errno));
 		rc = -1;
@@ -491,49 +511,80 @@ static int tag_image(struct image_store *s, const char *tag, const char *id)
 	return rc;
 }
 
+/* An image config at path, parsed; what is wrong names the file. */
+static int read_config(const char *path, struct image_config *c, char *err, size_t errlen)
+{
+	size_t len;
+	char why[400];
+	char *text = read_doc(path, &len, err, errlen);
+	if (!text)
+		return -1;
+	int rc = image_config_parse(text, len, c, why, sizeof(why));
+	free(text);
+	if (rc)
+		snprintf(err, errlen, "%.200s: %s", path, why);
+	return rc;
+}
+
 /* An OCI image layout in dir: index -> manifest -> config and layers. */
 static int load_oci(struct image_store *s, const char *dir, const char *tag, char *id, char *err,
 		    size_t errlen)
 {
-	char p[PATH_MAX + 64];
-	snprintf(p, sizeof(p), "%s/index.json", dir);
-	json_t *index = read_json(p, err, errlen), *manifest = NULL;
-	if (!index)
-		return -1;
+	char p[PATH_MAX + 64], why[400];
+	struct oci_index index = {0};
+	struct oci_manifest manifest = {0};
+	struct image_config config = {0};
+	char **layers = NULL, *text;
+	size_t len;
 	int rc = -1;
-	char **layers = NULL;
-	const json_t *desc = json_array_get(json_object_get(index, "manifests"), 0);
+	snprintf(p, sizeof(p), "%s/index.json", dir);
+	if (!(text = read_doc(p, &len, err, errlen)))
+		return -1;
+	rc = oci_index_parse(text, len, &index, why, sizeof(why));
+	free(text);
+	if (rc) {
+		snprintf(err, errlen, "index.json: %s", why);
+		return -1;
+	}
+	rc = -1;
 	char mpath[PATH_MAX + 80], cpath[PATH_MAX + 80];
-	if (!desc || oci_blob(dir, desc, mpath, sizeof(mpath), err, errlen))
+	if (oci_blob(dir, index.manifest, mpath, sizeof(mpath), err, errlen))
 		goto out;
-	if (!strcmp(json_string_value(json_object_get(desc, "mediaType")) ?: "",
-		    "application/vnd.oci.image.index.v1+json")) {
+	if (index.nested) {
 		snprintf(err, errlen, "multi-platform OCI indexes are not supported yet");
 		goto out;
 	}
-	if (!(manifest = read_json(mpath, err, errlen)) ||
-	    oci_blob(dir, json_object_get(manifest, "config"), cpath, sizeof(cpath), err, errlen))
+	if (!(text = read_doc(mpath, &len, err, errlen)))
 		goto out;
-	const json_t *ls = json_object_get(manifest, "layers");
-	size_t n = json_array_size(ls);
+	int bad = oci_manifest_parse(text, len, &manifest, why, sizeof(why));
+	free(text);
+	if (bad) {
+		snprintf(err, errlen, "image manifest sha256:%.12s...: %s", index.manifest, why);
+		goto out;
+	}
+	if (oci_blob(dir, manifest.config, cpath, sizeof(cpath), err, errlen) ||
+	    read_config(cpath, &config, err, errlen))
+		goto out;
+	size_t n = manifest.nlayers;
 	layers = calloc(n + 1, sizeof(*layers));
 	for (size_t i = 0; layers && i < n; i++) {
 		layers[i] = malloc(PATH_MAX + 80);
 		if (!layers[i] ||
-		    oci_blob(dir, json_array_get(ls, i), layers[i], PATH_MAX + 80, err, errlen))
+		    oci_blob(dir, manifest.layers[i], layers[i], PATH_MAX + 80, err, errlen))
 			goto out;
 	}
-	if (!layers || install(s, cpath, layers, (int)n, NULL, id, err, errlen))
+	/* The layer blobs were checked against the manifest's (compressed)
+	 * digests; diff_ids are not checked again. */
+	if (!layers || install(s, cpath, &config, layers, (int)n, false, id, err, errlen))
 		goto out;
-	const char *ref = json_string_value(json_object_get(json_object_get(desc, "annotations"),
-							    "org.opencontainers.image.ref.name"));
-	rc = tag || ref ? tag_image(s, tag ? tag : ref, id) : 0;
+	rc = tag || index.ref ? tag_image(s, tag ? tag : index.ref, id) : 0;
 out:
 	for (size_t i = 0; layers && layers[i]; i++)
 		free(layers[i]);
 	free(layers);
-	json_decref(manifest);
-	json_decref(index);
+	image_config_free(&config);
+	oci_manifest_free(&manifest);
+	oci_index_free(&index);
 	return rc;
 }
 
@@ -541,63 +592,52 @@ out:
 static int load_docker(struct image_store *s, const char *dir, const char *tag, char *id, char *err,
 		       size_t errlen)
 {
-	char p[PATH_MAX + 64];
+	char p[PATH_MAX + 64], why[400];
+	struct docker_manifest m;
+	struct image_config config = {0};
+	size_t len;
 	snprintf(p, sizeof(p), "%s/manifest.json", dir);
-	json_t *m = read_json(p, err, errlen);
-	const json_t *entry = json_array_get(m, 0);
-	int rc = -1;
+	char *text = read_doc(p, &len, err, errlen);
+	if (!text)
+		return -1;
+	int rc = docker_manifest_parse(text, len, &m, why, sizeof(why));
+	free(text);
+	if (rc) {
+		snprintf(err, errlen, "manifest.json: %s", why);
+		return -1;
+	}
+	rc = -1;
 	char **layers = NULL;
-	const char **diff_ids = NULL;
-	json_t *config = NULL;
-	if (!entry) {
-		if (m)
-			snprintf(err, errlen, "manifest.json names no image");
+	char cpath[PATH_MAX + 80];
+	snprintf(cpath, sizeof(cpath), "%s/%s", dir, m.config);
+	if (read_config(cpath, &config, err, errlen))
 		goto out;
-	}
-	char cpath[PATH_MAX + 80], sub[PATH_MAX];
-	const char *cname = json_string_value(json_object_get(entry, "Config"));
-	if (!cname || !clean_path(cname, sub, sizeof(sub))) {
-		snprintf(err, errlen, "manifest.json: a bad Config");
-		goto out;
-	}
-	snprintf(cpath, sizeof(cpath), "%s/%s", dir, sub);
-	if (!(config = read_json(cpath, err, errlen)))
-		goto out;
-	const json_t *ls = json_object_get(entry, "Layers");
-	const json_t *ids = json_object_get(json_object_get(config, "rootfs"), "diff_ids");
-	size_t n = json_array_size(ls);
-	if (n != json_array_size(ids)) {
+	size_t n = m.nlayers;
+	if (n != config.ndiff_ids) {
 		snprintf(err, errlen, "the config's diff_ids do not match the layers");
 		goto out;
 	}
 	layers = calloc(n + 1, sizeof(*layers));
-	diff_ids = calloc(n + 1, sizeof(*diff_ids));
-	for (size_t i = 0; layers && diff_ids && i < n; i++) {
-		const char *l = json_string_value(json_array_get(ls, i));
-		layers[i] = malloc(PATH_MAX + 80);
-		if (!layers[i] || !l || !clean_path(l, sub, sizeof(sub))) {
-			snprintf(err, errlen, "manifest.json: a bad layer path");
+	for (size_t i = 0; layers && i < n; i++) {
+		if (!(layers[i] = malloc(PATH_MAX + 80))) {
+			snprintf(err, errlen, "out of memory");
 			goto out;
 		}
-		snprintf(layers[i], PATH_MAX + 80, "%s/%s", dir, sub);
-		diff_ids[i] = json_string_value(json_array_get(ids, i));
+		snprintf(layers[i], PATH_MAX + 80, "%s/%s", dir, m.layers[i]);
 	}
-	if (!layers || !diff_ids || install(s, cpath, layers, (int)n, diff_ids, id, err, errlen))
+	if (!layers || install(s, cpath, &config, layers, (int)n, true, id, err, errlen))
 		goto out;
 	rc = 0;
-	const json_t *tags = json_object_get(entry, "RepoTags");
 	if (tag)
 		rc = tag_image(s, tag, id);
-	for (size_t i = 0; !tag && !rc && i < json_array_size(tags); i++)
-		if (json_is_string(json_array_get(tags, i)))
-			rc = tag_image(s, json_string_value(json_array_get(tags, i)), id);
+	for (size_t i = 0; !tag && !rc && i < m.ntags; i++)
+		rc = tag_image(s, m.tags[i], id);
 out:
 	for (size_t i = 0; layers && layers[i]; i++)
 		free(layers[i]);
 	free(layers);
-	free(diff_ids);
-	json_decref(config);
-	json_decref(m);
+	image_config_free(&config);
+	docker_manifest_free(&m);
 	return rc;
 }
 
