@@ -123,6 +123,12 @@ status=$?
 [ "$(cat "$root/tmp/by-container" 2>/dev/null)" = from-guest ] || fail "rootfs: the write is not in DIR"
 echo "PASS: --rootfs DIR is shared: a write in the container appears in DIR"
 
+# The agent raises the share's read-ahead to the VMM's largest READ.
+run -- sh -c 'cat /sys/class/bdi/$(awk '"'"'$5 == "/" { print $3 }'"'"' /proc/self/mountinfo)/read_ahead_kb' \
+	>"$out" 2>"$err"
+[ "$(cat "$out")" = 512 ] || fail "read-ahead: the rootfs share's is $(cat "$out"), not 512"
+echo "PASS: the rootfs share's read-ahead is 512 KiB"
+
 # --read-only: the mount and the share both refuse writes (the container,
 # root in its VM, remounts its root read-write: vmm itself still says
 # EROFS). The mount points (/proc, /sys, /dev) are there from the runs
