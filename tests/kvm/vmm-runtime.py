@@ -438,6 +438,10 @@ try:
     rc, pid = create("sleeper", b)
     rt("start", "sleeper")
     check(state("sleeper")["status"] == "running", "a started container is running")
+    r = rt("kill", "sleeper", "SIGNOPE")
+    check(r.returncode != 0 and b"unknown signal 'SIGNOPE'" in r.stderr and
+          state("sleeper")["status"] == "running",
+          "kill with an unknown signal name: one error, the container runs on", r.stderr)
     r = rt("kill", "sleeper", "SIGTERM")
     status = reap(pid)
     check(r.returncode == 0 and status == 143, "kill SIGTERM: the pid-file process exits 143",
@@ -603,9 +607,24 @@ try:
     r = rt("create", "--bundle", b, "bad2")
     check(r.returncode != 0 and b"process.args" in r.stderr, "process.args of the wrong type",
           r.stderr)
-    r = rt("create", "--bundle", b, "../evil")
-    check(r.returncode != 0 and b"invalid container id" in r.stderr, "a container id with ..",
-          r.stderr)
+    with open(os.path.join(b, "config.json"), "w") as f:
+        f.write('{"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"cwd": "/"}}')
+    r = rt("create", "--bundle", b, "bad3")
+    check(r.returncode != 0 and b"process.args" in r.stderr, "process.args missing", r.stderr)
+    with open(os.path.join(b, "config.json"), "w") as f:
+        f.write('{"ociVersion": "2.0.0", "root": {"path": "rootfs"}, "process": {"args": ["sh"]}}')
+    r = rt("create", "--bundle", b, "bad4")
+    check(r.returncode != 0 and b"ociVersion: 2.0.0 is not supported" in r.stderr,
+          "an unknown ociVersion", r.stderr)
+    with open(os.path.join(b, "config.json"), "w") as f:
+        f.write('{"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"args": [')
+    r = rt("create", "--bundle", b, "bad5")
+    check(r.returncode != 0 and b"config.json" in r.stderr and len(r.stderr.splitlines()) == 1,
+          "a config.json that is not JSON: one line", r.stderr)
+    for bad_id in ("../evil", "a/b", ".."):
+        r = rt("create", "--bundle", b, bad_id)
+        check(r.returncode != 0 and b"invalid container id" in r.stderr,
+              f"a container id {bad_id!r} is refused", r.stderr)
     time.sleep(0.5)
     check(vmm_processes() == 0, "no vmm-runtime process is left")
     check(not os.listdir(root), "no state is left", os.listdir(root))
