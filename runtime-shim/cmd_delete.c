@@ -48,7 +48,11 @@ int cmd_delete(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return rt_usage("delete", "needs exactly one container id");
-	const char *id = argv[optind];
+	return rt_delete(argv[optind], force);
+}
+
+int rt_delete(const char *id, bool force)
+{
 	char err[1024];
 	struct rt_container ct;
 	if (rt_open(id, true, &ct, err, sizeof(err)))

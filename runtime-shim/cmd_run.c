@@ -65,18 +65,13 @@ int cmd_run(int argc, char **argv)
 	if (rt_create(id, bundle, pid_file, console, !detach, &pid))
 		return 1;
 	if (rt_start(id)) {
-		char *del[] = {"delete", "--force", (char *)id, NULL};
-		optind = 0; /* cmd_delete parses its own argv afresh */
-		cmd_delete(3, del);
+		rt_delete(id, true);
 		return 1;
 	}
 	if (detach)
 		return 0;
 	int status = shim_wait(pid);
-	if (!keep) {
-		char *del[] = {"delete", (char *)id, NULL};
-		optind = 0;
-		cmd_delete(2, del);
-	}
+	if (!keep)
+		rt_delete(id, false);
 	return status;
 }

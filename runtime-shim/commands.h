@@ -32,6 +32,11 @@ int rt_create(const char *id, const char *bundle, const char *pid_file, const ch
 /* start's work, shared with run. Returns 0 or 1 (reported). */
 int rt_start(const char *id);
 
+/* delete's work, shared with run: the state of container id removed
+ * (with force, its shim killed first if it still runs), the poststop
+ * hooks run. Returns 0 or 1 (the error reported). */
+int rt_delete(const char *id, bool force);
+
 /* A usage error: the message and a hint, status 2. */
 int rt_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

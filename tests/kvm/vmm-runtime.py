@@ -410,6 +410,13 @@ try:
     check(r.returncode == 0 and not os.path.exists(os.path.join(root, "life")),
           "delete removes its state", r.stderr)
 
+    # 1b. run: create, start, wait and delete in one, in the foreground.
+    b = bundle("runner", ["sh", "-c", "echo ran; exit 6"])
+    r = rt("run", "--bundle", b, "runner")
+    check(r.returncode == 6 and r.stdout == b"ran\n" and
+          not os.path.exists(os.path.join(root, "runner")),
+          "run: the container's output and status (6), and no state left", (r.returncode, r.stdout, r.stderr))
+
     # 2. What the process sees: hostname, env, cwd, uid/gid, pid 1.
     b = bundle("inside", ["sh", "-c", 'echo "$(hostname) $GREETING $(pwd) $(id -u):$(id -g) $$"'],
                hostname="box", env=["GREETING=hi"], cwd="/tmp", user={"uid": 1000, "gid": 1001})
