@@ -3,6 +3,7 @@
 # (no KVM needed: loading unpacks on the host). Each is refused with one
 # error line naming the layer, or, for paths made harmless, contained;
 # nothing ever appears outside the store, and a refused load keeps nothing.
+# Also an image document too big to read (16 MiB at most).
 # usage: vmm-load-escape.sh VMM
 set -uo pipefail
 vmm=$1
@@ -69,6 +70,23 @@ contained absolute abs/inside
 # replaced by a directory (libarchive's secure-symlinks rule), never followed.
 contained symlink s/pwned-symlink
 contained relsym r/pwned-relsym
+
+# A document too big to be one (an index.json of 17 MiB, sparse): refused
+# unread, one line, the store unchanged.
+mkdir -p "$tmp/huge"
+printf '{"imageLayoutVersion":"1.0.0"}' >"$tmp/huge/oci-layout"
+truncate -s 17M "$tmp/huge/index.json"
+before=$(snapshot)
+"$vmm" load "$tmp/huge" >"$tmp/out" 2>"$tmp/err"
+status=$?
+if [ "$status" = 0 ] || [ "$(wc -l <"$tmp/err")" != 1 ] ||
+	! grep -q 'index.json: not a regular file of at most 16 MiB$' "$tmp/err"; then
+	fail "huge index.json: status $status: $(cat "$tmp/err")"
+elif [ "$(snapshot)" != "$before" ]; then
+	fail "huge index.json: the store changed"
+else
+	echo "ok: a 17 MiB index.json refused unread: $(cat "$tmp/err")"
+fi
 
 [ "$fails" = 0 ] || { echo "vmm-load-escape: $fails failed"; exit 1; }
 echo "vmm-load-escape: all passed"
