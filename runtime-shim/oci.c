@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "files.h"
+
 #define MAX_CONFIG (4 << 20) /* config.json is a few KiB; refuse a huge one */
 
 __attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
@@ -392,29 +394,16 @@ bad:
 int oci_config_load(const char *path, struct oci_config *c, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof(*c));
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0)
-		return fail(err, errlen, "%s: %s", path,
-			    errno == ENOENT ? "does not exist" : strerror(errno));
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > MAX_CONFIG) {
-		close(fd);
+	size_t got;
+	char *buf = file_read_all(path, MAX_CONFIG, &got);
+	if (!buf && (errno == EINVAL || errno == EFBIG))
 		return fail(err, errlen, "%s: not a regular file of at most %d bytes", path,
 			    MAX_CONFIG);
-	}
-	char *buf = malloc((size_t)st.st_size + 1);
-	size_t got = 0;
-	while (buf && got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	if (!buf || got != (size_t)st.st_size) {
-		free(buf);
-		return fail(err, errlen, "%s: cannot read it", path);
-	}
+	if (!buf)
+		return fail(err, errlen, "%s: %s", path,
+			    errno == ENOENT ? "does not exist"
+			    : errno == EIO  ? "cannot read it"
+					    : strerror(errno));
 	char why[400];
 	int rc = oci_config_parse(buf, got, c, why, sizeof(why));
 	free(buf);

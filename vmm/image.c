@@ -44,35 +44,13 @@ static json_t *read_json(const char *path, char *err, size_t errlen)
  * Returns it (free it) with its length in *len, or NULL with err. */
 static char *read_doc(const char *path, size_t *len, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st)) {
-		snprintf(err, errlen, "%.200s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size > MAX_DOC) {
+	char *buf = file_read_all(path, MAX_DOC, len);
+	if (!buf && (errno == EINVAL || errno == EFBIG))
 		snprintf(err, errlen, "%.200s: not a regular file of at most %d MiB", path,
 			 MAX_DOC >> 20);
-		close(fd);
-		return NULL;
-	}
-	char *buf = malloc((size_t)st.st_size + 1);
-	size_t got = 0;
-	while (buf && got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	if (!buf || got != (size_t)st.st_size) {
-		snprintf(err, errlen, "%.200s: cannot read it", path);
-		free(buf);
-		return NULL;
-	}
-	*len = got;
+	else if (!buf)
+		snprintf(err, errlen, "%.200s: %s", path,
+			 errno == EIO ? "cannot read it" : strerror(errno));
 	return buf;
 }
 
