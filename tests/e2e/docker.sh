@@ -74,9 +74,10 @@ docker rm -f "$id" >/dev/null
 
 # --network none: Docker's namespace has lo alone; the shim's tap goes
 # there all the same (the VM's NIC exists from boot), but the container
-# sees what runc's does: lo.
-check "--network none: the container's interfaces are runc's (lo)" "lo|lo" \
-	"$(timeout 120 docker run --runtime=runc --network none --rm busybox ls /sys/class/net | tr '\n' ' ' | sed 's/ $//')|$(vrun --network none --rm busybox ls /sys/class/net | tr '\n' ' ' | sed 's/ $//')"
+# sees what runc's does: lo. (Not compared with --runtime=runc live: in
+# the emulated machine runc's container start soft-locked its kernel.)
+check "--network none: the container sees lo alone, as runc's does" lo \
+	"$(vrun --network none --rm busybox ls /sys/class/net | tr '\n' ' ' | sed 's/ $//')"
 
 # A detached container: exec, logs, kill -s USR1 (its trap exits 7), wait.
 id=$(vrun -d busybox sh -c 'trap "echo got-usr1; exit 7" USR1; echo started; while :; do sleep 0.2; done')
