@@ -15,7 +15,6 @@
 #include <fcntl.h>
 #include <linux/reboot.h>
 #include <linux/vm_sockets.h>
-#include <net/if.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -92,7 +91,14 @@ static struct {
 	json_t *create; /* the request it came from (owns the strings) */
 	struct proto_create c;
 	struct proc procs[MAX_PROCS]; /* [0]: the container's own process */
+	/* In the VM's network namespace rather than one of its own: the
+	 * host configured the network before create (vmm run --net). */
+	bool vm_netns;
 } ct;
+
+/* A network request applied before create (the guest's, then: the
+ * container shares it). */
+static bool network_early;
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
@@ -171,18 +177,6 @@ static void mark_boot(void)
 	debug = strstr(cmdline, "vmm_agent_debug=1") != NULL;
 	if (strstr(cmdline, "vmm_boot_timer=1") && ioperm(BOOT_TIMER_PORT, 1, 1) == 0)
 		outb(BOOT_TIMER_MAGIC, BOOT_TIMER_PORT);
-}
-
-static void loopback_up(void)
-{
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	struct ifreq ifr = {0};
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) ||
-	    (ifr.ifr_flags |= IFF_UP, ioctl(s, SIOCSIFFLAGS, &ifr)))
-		say("loopback: %s", strerror(errno));
-	if (s >= 0)
-		close(s);
 }
 
 /* ---- connections ---- */
@@ -290,13 +284,21 @@ static json_t *do_create(const json_t *req, json_int_t id)
 		return proto_error(id, "create: %s", copy ? err : "out of memory");
 	}
 	struct container_proc cp;
-	trace("spawning the container");
-	if (container_spawn(&ct.c, &cp, err, sizeof(err))) {
+	/* A network the host set up before create is the VM's, so the
+	 * container shares it. Otherwise it gets a namespace of its own with
+	 * lo alone, as runc's container without a network has: the VM's
+	 * NIC, when there is one, is not the container's unless a network
+	 * request moves it there (vmm-runtime sends it after create, once
+	 * the engine's hooks made the interface it mirrors). */
+	bool vm_netns = network_early;
+	trace("spawning the container (%s)", vm_netns ? "the VM's network" : "its own network");
+	if (container_spawn(&ct.c, !vm_netns, &cp, err, sizeof(err))) {
 		proto_process_free(&ct.c.process);
 		json_decref(copy);
 		return proto_error(id, "create: %s", err);
 	}
 	ct.exists = true;
+	ct.vm_netns = vm_netns;
 	ct.create = copy;
 	snprintf(ct.id, sizeof(ct.id), "%s", ct.c.container);
 	adopt(&ct.procs[0], "", &cp, ct.c.process.terminal);
@@ -453,18 +455,35 @@ static json_t *do_list(const json_t *req, json_int_t id)
 	return r;
 }
 
-/* The guest's interfaces, addresses and routes (netcfg.h): before create,
- * so the container starts with its network. */
+/* The interfaces, addresses and routes (netcfg.h). Before create they
+ * are the VM's, which the container will share; after, they go into the
+ * container's own network namespace (moved from the VM's). */
 static json_t *do_network(const json_t *req, json_int_t id)
 {
 	char err[512];
 	struct proto_network n;
 	if (proto_network_parse(req, &n, err, sizeof(err)))
 		return proto_error(id, "network: %s", err);
-	trace("network: %d interfaces, %d routes", n.nifaces, n.nroutes);
-	if (netcfg_apply(&n, err, sizeof(err)))
-		return proto_error(id, "network: %s", err);
-	return proto_ok(id);
+	trace("network: %d interfaces, %d routes, %s", n.nifaces, n.nroutes,
+	      !ct.exists ? "before create" : "the container's");
+	if (!ct.exists || ct.vm_netns) {
+		if (netcfg_apply(&n, err, sizeof(err)))
+			return proto_error(id, "network: %s", err);
+		network_early |= !ct.exists;
+		return proto_ok(id);
+	}
+	/* Its pid 1's namespace; once reaped, the pid may be another's. */
+	if (ct.procs[0].exited)
+		return proto_error(id, "network: the container has ended");
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)ct.procs[0].p.pid);
+	int ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns < 0)
+		return proto_error(id, "network: the container's network namespace: %s",
+				   strerror(errno));
+	int rc = netcfg_apply_in(&n, ns, err, sizeof(err));
+	close(ns);
+	return rc ? proto_error(id, "network: %s", err) : proto_ok(id);
 }
 
 /* The wait answer, once the process has exited and its output is out. */
@@ -764,7 +783,9 @@ int main(void)
 		leave_rootfs();
 	mount_basic();
 	mark_boot();
-	loopback_up();
+	char lo_err[128];
+	if (netcfg_loopback_up(lo_err, sizeof(lo_err)))
+		say("%s", lo_err);
 	signal(SIGPIPE, SIG_IGN);
 	/* jansson seeds its hash tables from /dev/urandom on first use, which
 	 * can wait seconds for the guest's CRNG: seed it ourselves. */

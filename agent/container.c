@@ -23,6 +23,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "netcfg.h"
+
 extern char **environ;
 
 /* In the child: reports why setup failed and ends it. */
@@ -562,9 +564,9 @@ static int stdio_parent(struct stdio *io, struct container_proc *p)
 }
 
 /* The container's pid 1, from fork to exec of the process. */
-__attribute__((noreturn)) static void child(const struct proto_create *c, const struct stdio *io,
-					    const int status[2], const int start[2],
-					    const int error[2])
+__attribute__((noreturn)) static void child(const struct proto_create *c, bool own_netns,
+					    const struct stdio *io, const int status[2],
+					    const int start[2], const int error[2])
 {
 	close(status[0]);
 	close(start[1]);
@@ -581,6 +583,11 @@ __attribute__((noreturn)) static void child(const struct proto_create *c, const 
 	}
 	signal(SIGCHLD, on_signal);
 	sigprocmask(SIG_BLOCK, &set, NULL);
+	/* A new network namespace has lo down: up, as runc leaves it. (sysfs,
+	 * mounted next, shows the namespace it was mounted in.) */
+	char why_lo[128];
+	if (own_netns && netcfg_loopback_up(why_lo, sizeof(why_lo)))
+		die(efd, "%s", why_lo);
 	setup_root(efd, c);
 	struct stdio mine = *io;
 	const char *why = mine.tty ? stdio_pty(&mine) : NULL;
@@ -634,8 +641,8 @@ static int read_error(int fd, char *err, size_t errlen, int *code)
 	return -1;
 }
 
-int container_spawn(const struct proto_create *c, struct container_proc *p, char *err,
-		    size_t errlen)
+int container_spawn(const struct proto_create *c, bool own_netns, struct container_proc *p,
+		    char *err, size_t errlen)
 {
 	struct stdio io;
 	int status[2] = {-1, -1}, start[2] = {-1, -1}, error[2] = {-1, -1};
@@ -646,15 +653,16 @@ int container_spawn(const struct proto_create *c, struct container_proc *p, char
 		goto fail;
 	}
 	/* fork with new namespaces: the child is pid 1 of its own. */
-	pid_t pid = (pid_t)syscall(
-		SYS_clone, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD, NULL,
-		NULL, NULL, NULL);
+	unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
+	if (own_netns)
+		flags |= CLONE_NEWNET;
+	pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
 	if (pid < 0) {
 		snprintf(err, errlen, "clone: %s", strerror(errno));
 		goto fail;
 	}
 	if (pid == 0)
-		child(c, &io, status, start, error);
+		child(c, own_netns, &io, status, start, error);
 	close(status[1]);
 	close(start[0]);
 	close(error[1]);
@@ -699,13 +707,15 @@ int container_exec(pid_t init, const struct proto_process *proc, struct containe
 		   char *err, size_t errlen, int *exit_code)
 {
 	*exit_code = 0;
-	static const char *const kinds[] = {"ipc", "uts", "mnt"};
-	int ns[3] = {-1, -1, -1}, pidns = -1, self = -1, error[2] = {-1, -1};
+	/* net: the container's own, or the VM's when it shares that. */
+	static const char *const kinds[] = {"ipc", "uts", "net", "mnt"};
+	enum { NKINDS = sizeof(kinds) / sizeof(kinds[0]) };
+	int ns[NKINDS], pidns = -1, self = -1, error[2] = {-1, -1};
 	struct stdio io;
 	if (stdio_open(&io, proc->terminal, err, errlen))
 		return -1;
 	char path[64];
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < NKINDS; i++) {
 		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)init, kinds[i]);
 		ns[i] = open(path, O_RDONLY | O_CLOEXEC);
 	}
@@ -713,8 +723,10 @@ int container_exec(pid_t init, const struct proto_process *proc, struct containe
 	pidns = open(path, O_RDONLY | O_CLOEXEC);
 	self = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
 	int rc = -1;
-	if (ns[0] < 0 || ns[1] < 0 || ns[2] < 0 || pidns < 0 || self < 0 ||
-	    pipe2(error, O_CLOEXEC)) {
+	bool missing = pidns < 0 || self < 0;
+	for (int i = 0; i < NKINDS; i++)
+		missing |= ns[i] < 0;
+	if (missing || pipe2(error, O_CLOEXEC)) {
 		snprintf(err, errlen, "the container's namespaces: %s", strerror(errno));
 		goto out;
 	}
@@ -728,7 +740,7 @@ int container_exec(pid_t init, const struct proto_process *proc, struct containe
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(error[0]);
-		for (int i = 0; i < 3; i++)
+		for (int i = 0; i < NKINDS; i++)
 			if (setns(ns[i], 0))
 				die(error[1], "setns %s: %s", kinds[i], strerror(errno));
 		const char *why = io.tty ? stdio_pty(&io) : NULL;
@@ -763,7 +775,7 @@ int container_exec(pid_t init, const struct proto_process *proc, struct containe
 	}
 out:
 	stdio_close(&io);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < NKINDS; i++)
 		close_fd(&ns[i]);
 	close_fd(&pidns);
 	close_fd(&self);

@@ -1,7 +1,8 @@
 /*
  * container: makes a container inside the guest and runs its process, as
  * the agent's helper. container_spawn() forks a child in new mount, pid,
- * uts and ipc namespaces that mounts the rootfs, sets up /proc, /sys and
+ * uts and ipc namespaces (and network, when asked: lo alone, up) that
+ * mounts the rootfs, sets up /proc, /sys and
  * /dev in it and pivots into it; on container_start() it forks the
  * user's process (pid 2 in the namespace) and stays as the namespace's
  * pid 1: it reaps every orphan, forwards signals to the process, and when
@@ -27,14 +28,15 @@ struct container_proc {
 	int error_fd;  /* setup and exec errors, as text; EOF when exec'd */
 };
 
-/* Forks the container's pid 1 and waits until its setup is done. Returns
- * 0, or -1 with the reason in err (the child is gone then). */
-int container_spawn(const struct proto_create *c, struct container_proc *p, char *err,
-		    size_t errlen);
+/* Forks the container's pid 1 and waits until its setup is done; with
+ * own_netns, in a network namespace of its own (else the caller's).
+ * Returns 0, or -1 with the reason in err (the child is gone then). */
+int container_spawn(const struct proto_create *c, bool own_netns, struct container_proc *p,
+		    char *err, size_t errlen);
 
 /* Starts another process in the running container whose pid 1 is init
- * (in the agent's pid namespace): into its pid, mount, uts and ipc
- * namespaces, exec'd with proc's user, env, cwd and terminal. Waits until
+ * (in the agent's pid namespace): into its pid, mount, uts, ipc and
+ * network namespaces, exec'd with proc's user, env, cwd and terminal. Waits until
  * it was exec'd. Returns 0 with p filled in (its pid is ours to reap; no
  * status pipe), or -1 as container_start. */
 int container_exec(pid_t init, const struct proto_process *proc, struct container_proc *p,

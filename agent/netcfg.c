@@ -3,13 +3,17 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -181,7 +185,8 @@ static int apply_iface(int fd, const struct proto_iface *f, char *err, size_t er
 	return 0;
 }
 
-int netcfg_apply(const struct proto_network *n, char *err, size_t errlen)
+/* An rtnetlink socket in the current namespace, or -1 with err. */
+static int nl_open(char *err, size_t errlen)
 {
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (fd < 0)
@@ -192,6 +197,14 @@ int netcfg_apply(const struct proto_network *n, char *err, size_t errlen)
 		close(fd);
 		return fail(err, errlen, "rtnetlink", "bind", e);
 	}
+	return fd;
+}
+
+int netcfg_apply(const struct proto_network *n, char *err, size_t errlen)
+{
+	int fd = nl_open(err, errlen);
+	if (fd < 0)
+		return -1;
 	int rc = 0;
 	for (int i = 0; rc == 0 && i < n->nifaces; i++)
 		rc = apply_iface(fd, &n->ifaces[i], err, errlen);
@@ -213,5 +226,56 @@ int netcfg_apply(const struct proto_network *n, char *err, size_t errlen)
 			rc = fail(err, errlen, who, "add", e);
 	}
 	close(fd);
+	return rc;
+}
+
+int netcfg_apply_in(const struct proto_network *n, int nsfd, char *err, size_t errlen)
+{
+	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return fail(err, errlen, "our network namespace", "open", errno);
+	int fd = nl_open(err, errlen), rc = fd < 0 ? -1 : 0;
+	for (int i = 0; rc == 0 && i < n->nifaces; i++) {
+		/* One that is not here may be there already (a request
+		 * repeated): netcfg_apply finds it, or names it missing. */
+		int index = (int)if_nametoindex(n->ifaces[i].name), e;
+		if (index == 0)
+			continue;
+		struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = index};
+		uint32_t target = (uint32_t)nsfd;
+		struct nlreq r;
+		nl_start(&r, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
+		nl_attr(&r, IFLA_NET_NS_FD, &target, sizeof(target));
+		if ((e = nl_talk(fd, &r)))
+			rc = fail(err, errlen, n->ifaces[i].name,
+				  "move into the container's network namespace", e);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (rc == 0 && setns(nsfd, CLONE_NEWNET))
+		rc = fail(err, errlen, "the container's network namespace", "enter", errno);
+	else if (rc == 0) {
+		rc = netcfg_apply(n, err, errlen);
+		/* Back to the namespace we were in a moment ago: only refused
+		 * if something is badly wrong, and going on in the
+		 * container's would be worse than stopping. */
+		if (setns(self, CLONE_NEWNET))
+			abort();
+	}
+	close(self);
+	return rc;
+}
+
+int netcfg_loopback_up(char *err, size_t errlen)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr = {0};
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	int rc = 0;
+	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) ||
+	    (ifr.ifr_flags |= IFF_UP, ioctl(s, SIOCSIFFLAGS, &ifr)))
+		rc = fail(err, errlen, "lo", "set link up", errno);
+	if (s >= 0)
+		close(s);
 	return rc;
 }

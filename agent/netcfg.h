@@ -21,4 +21,17 @@
  * ("eth0: add address fd00:3::2/64: Permission denied"). */
 int netcfg_apply(const struct proto_network *n, char *err, size_t errlen);
 
+/* netcfg_apply in the network namespace nsfd (an fd on /proc/PID/ns/net):
+ * each of n's interfaces that is in the caller's namespace is moved there
+ * first (a device that changes namespace comes up down and without
+ * addresses, so the move must come before the rest); then the caller
+ * enters it, applies n and returns to its own. Single-threaded callers
+ * only (setns on the calling thread). Returns 0, or -1 with one line in
+ * err ("eth0: move into the container's network namespace: ..."). */
+int netcfg_apply_in(const struct proto_network *n, int nsfd, char *err, size_t errlen);
+
+/* Brings up lo in the current namespace (a new one has it down, so even
+ * 127.0.0.1 would be unreachable). Returns 0, or -1 with err. */
+int netcfg_loopback_up(char *err, size_t errlen);
+
 #endif

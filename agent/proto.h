@@ -40,7 +40,11 @@
  *            then adds the routes ("default": 0.0.0.0/0 or ::/0, as the
  *            gateway is; a route without a gateway is on the device's
  *            link). ok only when all of it applied; else the error names
- *            the interface or route, the step and the errno.
+ *            the interface or route, the step and the errno. Before
+ *            create: the VM's network namespace, which the container
+ *            then shares; after: the interfaces are moved from the VM's
+ *            into the container's own (it has one when nothing came
+ *            before create) and configured there.
  *   shutdown {}
  * PROCESS: {"args":[...] (non-empty), "env":[...], "cwd":"/",
  *           "uid":0, "gid":0, "additional_gids":[], "terminal":false,

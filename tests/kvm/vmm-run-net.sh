@@ -9,7 +9,7 @@
 #     and host -> guest (busybox nc both ends, the bytes checked);
 #   - no mtu=: eth0 takes the tap's MTU (1450 here), no routes asked, none
 #     added;
-#   - --net none (the default): loopback only.
+#   - --net none (the default): loopback only, up (127.0.0.1 answers).
 # usage: vmm-run-net.sh VMM
 set -uo pipefail
 vmm=$1
@@ -103,9 +103,11 @@ grep -q 'inet ' "$out" && fail "eth0 has an IPv4 address nobody asked for"
 [ "$(sed -n '/^routes-end/q;/^default\|^[0-9]/p' "$out")" = "" ] || fail "routes nobody asked for"
 echo "PASS: without mtu=, eth0 has the tap's MTU (1450); no address or route unasked"
 
-# The default: loopback only.
-timeout 300 "$vmm" run --rootfs "$root" -- ls /sys/class/net </dev/null >"$out" 2>"$err"
+# The default: loopback only (the container's own namespace), up.
+timeout 300 "$vmm" run --rootfs "$root" -- sh -c \
+	'ls /sys/class/net; ping -c 1 -W 10 127.0.0.1 >/dev/null && echo ping-lo' \
+	</dev/null >"$out" 2>"$err"
 status=$?
 [ "$status" = 0 ] || fail "vmm run without --net exited $status"
-[ "$(tr -s ' \n' ' ' <"$out")" = "lo " ] || fail "without --net the guest has '$(cat "$out")'"
-echo "PASS: without --net, loopback only"
+[ "$(tr -s ' \n' ' ' <"$out")" = "lo ping-lo " ] || fail "without --net the guest has '$(cat "$out")'"
+echo "PASS: without --net, loopback only, up"

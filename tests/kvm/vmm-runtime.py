@@ -5,7 +5,8 @@ hooks and the error log, each container in a real microVM; and its network
 as Docker wires it (a veth put into the pid-file process's namespace).
 
 usage: vmm-runtime.py BUILD_DIR   (needs /dev/kvm: run through scripts/with-kvm)
-VMM_RUNTIME_ONLY=net (or crash) runs the network (or guest-crash) part alone.
+VMM_RUNTIME_ONLY=net (or crash) runs the network (or guest-crash) part alone;
+VMM_RUNTIME_ONLY=netnone only its --network none container.
 
 This script is the pid-file processes' subreaper, as containerd's shim and
 conmon are, so it sees their exit status: the container's.
@@ -259,6 +260,11 @@ def net_container(cid, n, hostns, netns_path=None, hook=None):
           "tcp6 sent" in out and h6 == b"guest-to-host-v6\n",
           f"{cid}: TCP container -> far end over IPv4 and IPv6", (out, h4, h6))
     check("got=host-to-guest" in out, f"{cid}: TCP far end -> container", out)
+    # eth0 is in the container's own network namespace: an exec must
+    # join it to see it.
+    r = rt("exec", cid, "cat", "/sys/class/net/eth0/address")
+    check(r.returncode == 0 and r.stdout == f"02:42:a9:fe:0{n}:02\n".encode(),
+          f"{cid}: an exec sees the same eth0", (r.returncode, r.stdout, r.stderr))
     return pid
 
 
@@ -277,6 +283,54 @@ def net_modules():
         os.mknod("/dev/net/tun", 0o666 | 0o020000, os.makedev(10, 200))
 
 
+# What a container without a network sees (Docker's --network none):
+# its interfaces, whether lo is up (ping 127.0.0.1), then it stays.
+NONE_GUEST = """ls /sys/class/net; echo "links=$(ip -o link | wc -l)"
+ip -o link show lo | grep -q ',UP' && echo lo-up
+ping -c 1 -W 10 127.0.0.1 >/dev/null && echo ping-lo
+echo done
+exec sleep 1000"""
+
+
+def net_none_test(nsname):
+    """Docker's --network none: a fresh namespace with lo alone, no hook.
+    The shim still makes its tap there (the VM's NIC exists from boot,
+    before anyone knows), but the container, and an exec into it, see lo
+    alone and up, as runc's container does; delete --force leaves no tap."""
+    b = bundle("netnone", ["sh", "-c", NONE_GUEST])
+    with open(os.path.join(b, "config.json")) as f:
+        cfg = json.load(f)
+    nss = [x for x in cfg["linux"]["namespaces"] if x["type"] != "network"]
+    nss.append({"type": "network", "path": f"/run/netns/{nsname}"})
+    cfg["linux"]["namespaces"] = nss
+    with open(os.path.join(b, "config.json"), "w") as f:
+        json.dump(cfg, f)
+    rc, pid = create("netnone", b)
+    check(rc == 0, "netnone: create in a namespace with lo alone", output("netnone", "err"))
+    if rc:
+        return
+    r = rt("start", "netnone")
+    end = time.time() + 120
+    while time.time() < end and b"done\n" not in output("netnone"):
+        time.sleep(0.2)
+    check(tap_in(nsname), "netnone: the shim's tap is in the namespace while the VM runs")
+    check(output("netnone") == b"lo\nlinks=1\nlo-up\nping-lo\ndone\n",
+          "netnone: the container sees lo alone, up (ping 127.0.0.1 answers)",
+          (output("netnone"), output("netnone", "err")))
+    r = rt("exec", "netnone", "sh", "-c",
+           '[ "$(readlink /proc/self/ns/net)" = "$(readlink /proc/1/ns/net)" ] && echo same; '
+           "ls /sys/class/net; ping -c 1 -W 10 127.0.0.1 >/dev/null && echo ping-lo")
+    check(r.returncode == 0 and r.stdout == b"same\nlo\nping-lo\n",
+          "netnone: an exec is in the container's network namespace and sees the same",
+          (r.returncode, r.stdout, r.stderr))
+    r = rt("delete", "--force", "netnone")
+    status = reap(pid) if pid else None
+    time.sleep(0.5)
+    check(r.returncode == 0 and status is not None and not tap_in(nsname) and
+          vmm_processes() == 0 and not os.path.exists(os.path.join(root, "netnone")),
+          "netnone: delete --force: no tap, no VMM, no state", (r.stderr, status))
+
+
 def net_tests():
     if os.getuid() != 0:
         print("SKIP: the network part needs root")
@@ -286,10 +340,14 @@ def net_tests():
         f.write(NETSETUP)
     os.chmod(setup, 0o755)
     tag = str(os.getpid())
-    names = {k: f"vmmrt{k}{tag}" for k in ("a", "ha", "hb", "c")}
+    names = {k: f"vmmrt{k}{tag}" for k in ("a", "ha", "hb", "c", "n")}
     try:
         for ns in names.values():
             subprocess.run(["ip", "netns", "add", ns], check=True)
+        # 9d. No network (first: VMM_RUNTIME_ONLY=netnone stops after it).
+        net_none_test(names["n"])
+        if os.environ.get("VMM_RUNTIME_ONLY") == "netnone":
+            return
         # 9a. The config names the namespace (the engine made it first):
         #     the shim joins it; killing the pid-file process takes the tap
         #     and the VM, and the namespace's eth0 stays.
@@ -383,7 +441,7 @@ try:
         crash_test()
         raise Only()
     net_tests()
-    if os.environ.get("VMM_RUNTIME_ONLY") == "net":
+    if os.environ.get("VMM_RUNTIME_ONLY") in ("net", "netnone"):
         raise Only()
 
     # 1. The life of a container: created, running, stopped; stdio apart;

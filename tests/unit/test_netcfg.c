@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -198,6 +199,92 @@ START_TEST(errors_name_the_step)
 }
 END_TEST
 
+/* The inode of a namespace fd: which namespace it is. */
+static ino_t ns_ino(int fd)
+{
+	struct stat st;
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	return st.st_ino;
+}
+
+/* Our namespace (with the tap) and a second, empty one as a container's,
+ * each as an fd; we stay in ours. */
+static void two_namespaces(int *ours, int *theirs)
+{
+	*ours = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(*ours, 0);
+	ck_assert_msg(unshare(CLONE_NEWNET) == 0, "unshare: %s", strerror(errno));
+	*theirs = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(*theirs, 0);
+	ck_assert_int_eq(setns(*ours, CLONE_NEWNET), 0);
+}
+
+START_TEST(apply_in_moves_then_configures)
+{
+	int tap = netns_with_tap(), ours, theirs;
+	two_namespaces(&ours, &theirs);
+	struct proto_network n;
+	network(full, &n);
+	ck_assert_msg(netcfg_apply_in(&n, theirs, err, sizeof(err)) == 0, "%s", err);
+	/* Back in ours, and the tap has gone from it. */
+	int now = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	ck_assert_int_eq(ns_ino(now), ns_ino(ours));
+	close(now);
+	ck_assert_int_eq(if_nametoindex(TAP), 0);
+	/* There it is, configured: a move drops addresses and brings the
+	 * link down, so these were set after it. */
+	ck_assert_int_eq(setns(theirs, CLONE_NEWNET), 0);
+	struct ifreq ifr;
+	ifreq_get(SIOCGIFMTU, &ifr);
+	ck_assert_int_eq(ifr.ifr_mtu, 1400);
+	ifreq_get(SIOCGIFFLAGS, &ifr);
+	ck_assert(ifr.ifr_flags & IFF_UP);
+	ck_assert(has_addr(AF_INET, "169.254.3.2", 24));
+	ck_assert(has_addr(AF_INET6, "fd00:3::2", 64));
+	ck_assert(
+		proc_line("route", (const char *const[]){TAP "\t00000000\t0103FEA9\t0003", NULL}));
+	/* Asked again from ours: the tap is already there, still ok. */
+	ck_assert_int_eq(setns(ours, CLONE_NEWNET), 0);
+	ck_assert_msg(netcfg_apply_in(&n, theirs, err, sizeof(err)) == 0, "again: %s", err);
+	/* In neither: named missing, from inside theirs. */
+	network("{\"interfaces\":[{\"name\":\"nosuch0\"}]}", &n);
+	ck_assert_int_eq(netcfg_apply_in(&n, theirs, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "nosuch0: no such interface: No such device");
+	/* Not a namespace: the move says so, and we stay in ours. */
+	network("{\"interfaces\":[{\"name\":\"lo\"}]}", &n);
+	ck_assert_int_eq(netcfg_apply_in(&n, tap, err, sizeof(err)), -1);
+	static const char want[] = "lo: move into the container's network namespace: ";
+	ck_assert_msg(!strncmp(err, want, sizeof(want) - 1), "%s", err);
+	now = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	ck_assert_int_eq(ns_ino(now), ns_ino(ours));
+	close(now);
+	close(theirs);
+	close(ours);
+	close(tap);
+}
+END_TEST
+
+START_TEST(loopback_up_in_a_new_namespace)
+{
+	ck_assert_msg(unshare(CLONE_NEWNET) == 0, "unshare: %s", strerror(errno));
+	ck_assert_msg(netcfg_loopback_up(err, sizeof(err)) == 0, "%s", err);
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr = {0};
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	ck_assert_int_eq(ioctl(s, SIOCGIFFLAGS, &ifr), 0);
+	ck_assert(ifr.ifr_flags & IFF_UP);
+	/* 127.0.0.1 answers: a UDP datagram to ourselves arrives. */
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	ck_assert_int_eq(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	socklen_t len = sizeof(a);
+	ck_assert_int_eq(getsockname(s, (struct sockaddr *)&a, &len), 0);
+	ck_assert_int_eq(sendto(s, "x", 1, 0, (struct sockaddr *)&a, sizeof(a)), 1);
+	char c;
+	ck_assert_int_eq(recv(s, &c, 1, MSG_DONTWAIT), 1);
+	close(s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("netcfg");
@@ -205,6 +292,8 @@ int main(void)
 	tcase_add_test(tc, applies_everything);
 	tcase_add_test(tc, without_mac_or_mtu_keeps_them);
 	tcase_add_test(tc, errors_name_the_step);
+	tcase_add_test(tc, apply_in_moves_then_configures);
+	tcase_add_test(tc, loopback_up_in_a_new_namespace);
 	suite_add_tcase(s, tc);
 	return check_run_netns(s);
 }
