@@ -11,38 +11,37 @@ tmp=$(mktemp -d)
 # An immutable file cannot be removed: take the flag off first.
 trap 'chattr -i "$tmp/immutable.img" 2>/dev/null; rm -rf "$tmp"' EXIT
 
-# expect STATUS REGEX CMD...: CMD exits STATUS and its stderr+stdout match REGEX.
-expect() {
-	local want=$1 re=$2
-	shift 2
+# run_expect HOW STATUS WANT CMD...: runs CMD (stderr+stdout together) and
+# counts a pass if it exits STATUS and its output matches WANT, a regex
+# (HOW=regex) or the whole output exactly (HOW=line).
+run_expect() {
+	local how=$1 want=$2 pat=$3
+	shift 3
 	n=$((n + 1))
-	local out status
+	local out status ok=true
 	out=$("$@" 2>&1)
 	status=$?
-	if [ "$status" != "$want" ] || ! grep -qE -- "$re" <<<"$out"; then
-		echo "FAIL: $* -> status $status (want $want), output: $out"
+	[ "$status" = "$want" ] || ok=false
+	if [ "$how" = line ]; then
+		[ "$out" = "$pat" ] || ok=false
+	else
+		grep -qE -- "$pat" <<<"$out" || ok=false
+	fi
+	if ! $ok; then
+		echo "FAIL: $* -> status $status (want $want), output: $out" \
+			"$([ "$how" = line ] && echo "(want: $pat)")"
 		fails=$((fails + 1))
 	else
 		echo "ok: $* -> $status: $(head -n1 <<<"$out")"
 	fi
 }
 
+# expect STATUS REGEX CMD...: CMD exits STATUS and its stderr+stdout match REGEX.
+expect() { run_expect regex "$@"; }
+
 # expect_line STATUS LINE CMD...: CMD exits STATUS and its stderr+stdout
 # is exactly LINE: one clear error and nothing else.
-expect_line() {
-	local want=$1 line=$2
-	shift 2
-	n=$((n + 1))
-	local out status
-	out=$("$@" 2>&1)
-	status=$?
-	if [ "$status" != "$want" ] || [ "$out" != "$line" ]; then
-		echo "FAIL: $* -> status $status (want $want), output: $out (want: $line)"
-		fails=$((fails + 1))
-	else
-		echo "ok: $* -> $status: $out"
-	fi
-}
+expect_line() { run_expect line "$@"; }
 
 # check DESCRIPTION CMD...: CMD succeeds (a state that must hold).
 check() {

@@ -112,6 +112,19 @@ static const char full[] =
 	"{\"destination\":\"10.9.0.0/16\",\"device\":\"" TAP "\"},"
 	"{\"destination\":\"fd00:9::/48\",\"gateway\":\"fd00:3::1\",\"device\":\"" TAP "\"}]}";
 
+/* What network(full, ...) asks of the tap, as seen in the current
+ * namespace: MTU 1400, up, its IPv4 and IPv6 addresses. */
+static void assert_configured(void)
+{
+	struct ifreq ifr;
+	ifreq_get(SIOCGIFMTU, &ifr);
+	ck_assert_int_eq(ifr.ifr_mtu, 1400);
+	ifreq_get(SIOCGIFFLAGS, &ifr);
+	ck_assert(ifr.ifr_flags & IFF_UP);
+	ck_assert(has_addr(AF_INET, "169.254.3.2", 24));
+	ck_assert(has_addr(AF_INET6, "fd00:3::2", 64));
+}
+
 START_TEST(applies_everything)
 {
 	int tap = netns_with_tap();
@@ -121,12 +134,7 @@ START_TEST(applies_everything)
 	struct ifreq ifr;
 	ifreq_get(SIOCGIFHWADDR, &ifr);
 	ck_assert_mem_eq(ifr.ifr_hwaddr.sa_data, "\x02\x00\x00\x00\x00\x07", 6);
-	ifreq_get(SIOCGIFMTU, &ifr);
-	ck_assert_int_eq(ifr.ifr_mtu, 1400);
-	ifreq_get(SIOCGIFFLAGS, &ifr);
-	ck_assert(ifr.ifr_flags & IFF_UP);
-	ck_assert(has_addr(AF_INET, "169.254.3.2", 24));
-	ck_assert(has_addr(AF_INET6, "fd00:3::2", 64));
+	assert_configured();
 	/* if_inet6: address, index, prefix (hex), scope, flags: no DAD, so
 	 * not tentative (0x40) but usable at once. */
 	ck_assert(proc_line("if_inet6", (const char *const[]){"fd000003000000000000000000000002",
@@ -234,13 +242,7 @@ START_TEST(apply_in_moves_then_configures)
 	/* There it is, configured: a move drops addresses and brings the
 	 * link down, so these were set after it. */
 	ck_assert_int_eq(setns(theirs, CLONE_NEWNET), 0);
-	struct ifreq ifr;
-	ifreq_get(SIOCGIFMTU, &ifr);
-	ck_assert_int_eq(ifr.ifr_mtu, 1400);
-	ifreq_get(SIOCGIFFLAGS, &ifr);
-	ck_assert(ifr.ifr_flags & IFF_UP);
-	ck_assert(has_addr(AF_INET, "169.254.3.2", 24));
-	ck_assert(has_addr(AF_INET6, "fd00:3::2", 64));
+	assert_configured();
 	ck_assert(
 		proc_line("route", (const char *const[]){TAP "\t00000000\t0103FEA9\t0003", NULL}));
 	/* Asked again from ours: the tap is already there, still ok. */
