@@ -250,8 +250,12 @@ static int extract_here(const char *path, bool skip_whiteouts, char *err, size_t
 		    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
 	if (geteuid() == 0)
 		flags |= ARCHIVE_EXTRACT_OWNER;
+	/* Owners are the entry's uid and gid numbers, as docker and
+	 * containerd extract layers: no user lookup set, libarchive takes
+	 * them as they are. The entry's user and group names mean the
+	 * image's /etc/passwd, not the host's: the standard lookup would map
+	 * a file of "root" numbered 4242 to the host's 0. */
 	archive_write_disk_set_options(w, flags);
-	archive_write_disk_set_standard_lookup(w);
 	struct archive_entry *e;
 	int r, rc = 0;
 	char clean[PATH_MAX], link[PATH_MAX];
