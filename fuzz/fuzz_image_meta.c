@@ -36,18 +36,28 @@ static bool inside(const char *p)
 static void check_path(const char *p)
 {
 	char out[4096], again[4096], small[16];
-	const char *r = image_clean_path(p, out, sizeof(out));
-	if (!r)
+	enum image_path why = image_clean_path(p, out, sizeof(out));
+	/* A refusal's reason, as far as it can be said independently: the
+	 * root is only "/" and "." and fits any buffer, ".." needs two dots,
+	 * a path too long is long. */
+	if (why == IMAGE_PATH_ROOT &&
+	    (strspn(p, "/.") != strlen(p) || image_clean_path(p, small, 0) != IMAGE_PATH_ROOT))
+		abort();
+	if ((why == IMAGE_PATH_DOTDOT && !strstr(p, "..")) ||
+	    (why == IMAGE_PATH_TOO_LONG && strlen(p) < sizeof(out)))
+		abort();
+	if (why != IMAGE_PATH_OK)
 		return;
-	if (r != out || !inside(r) || strlen(r) > strlen(p) || !strstr(p, r))
+	if (!inside(out) || strlen(out) > strlen(p) || !strstr(p, out))
 		abort();
 	/* Clean is clean: a second pass changes nothing. */
-	if (!image_clean_path(r, again, sizeof(again)) || strcmp(again, r))
+	if (image_clean_path(out, again, sizeof(again)) != IMAGE_PATH_OK || strcmp(again, out))
 		abort();
-	/* A small buffer gives the same path or refuses (only a path that
-	 * did not fit may be refused); it never cuts the path short. */
-	const char *s = image_clean_path(p, small, sizeof(small));
-	if (s ? strcmp(s, r) != 0 : strlen(p) < sizeof(small))
+	/* A small buffer gives the same path or refuses it as too long (only
+	 * a path that did not fit may be refused); it never cuts it short. */
+	enum image_path s = image_clean_path(p, small, sizeof(small));
+	if (s == IMAGE_PATH_OK ? strcmp(small, out) != 0
+			       : s != IMAGE_PATH_TOO_LONG || strlen(p) < sizeof(small))
 		abort();
 }
 

@@ -115,19 +115,27 @@ int sha256_file(const char *path, bool decompressed, char hex[65])
 
 /* ---- layers ---- */
 
-/* A layer entry's path through image_clean_path, with why it was not
- * taken: 1, out holds it; 0, the root itself (nothing to do); -1, a ".."
- * component (refused, as docker refuses such a layer rather than guess
- * what it meant); -2, too long for out. */
-static int entry_path(const char *p, char *out, size_t len)
+/* The path of entry e of the tar at tar, cleaned into out
+ * (image_clean_path): 1, out holds it; 0, the root itself (nothing to
+ * do); -1, refused with err set: a ".." component (as docker refuses such
+ * a layer rather than guess what it meant), or too long for out. */
+static int entry_path(const char *tar, struct archive_entry *e, char *out, size_t len, char *err,
+		      size_t errlen)
 {
-	if (image_clean_path(p, out, len))
+	const char *p = archive_entry_pathname(e);
+	switch (image_clean_path(p, out, len)) {
+	case IMAGE_PATH_OK:
 		return 1;
-	while (*p == '/' || (p[0] == '.' && p[1] == '/'))
-		p += p[0] == '/' ? 1 : 2;
-	if (!*p || !strcmp(p, "."))
+	case IMAGE_PATH_ROOT:
 		return 0;
-	return strlen(p) >= len ? -2 : -1;
+	case IMAGE_PATH_DOTDOT:
+		snprintf(err, errlen, "%s: entry %s leaves the image", tar, p);
+		return -1;
+	case IMAGE_PATH_TOO_LONG:
+		snprintf(err, errlen, "%s: entry %s has too long a path", tar, p);
+		return -1;
+	}
+	return -1;
 }
 
 /* Opens dir/rel as a directory with dir as its root: symlinks resolve
@@ -203,10 +211,8 @@ static int apply_whiteouts(const char *layer, int root, char *err, size_t errlen
 	int r, rc = 0;
 	char path[PATH_MAX];
 	while (rc == 0 && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-		int c = entry_path(archive_entry_pathname(e), path, sizeof(path));
+		int c = entry_path(layer, e, path, sizeof(path), err, errlen);
 		if (c < 0) {
-			snprintf(err, errlen, "%s: entry %s %s", layer, archive_entry_pathname(e),
-				 c == -1 ? "leaves the image" : "has too long a path");
 			rc = -1;
 			break;
 		}
@@ -250,16 +256,18 @@ static int extract_here(const char *path, bool skip_whiteouts, char *err, size_t
 		    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
 	if (geteuid() == 0)
 		flags |= ARCHIVE_EXTRACT_OWNER;
+	/* Owners are the entry's uid and gid numbers, as docker and
+	 * containerd extract layers: no user lookup set, libarchive takes
+	 * them as they are. The entry's user and group names mean the
+	 * image's /etc/passwd, not the host's: the standard lookup would map
+	 * a file of "root" numbered 4242 to the host's 0. */
 	archive_write_disk_set_options(w, flags);
-	archive_write_disk_set_standard_lookup(w);
 	struct archive_entry *e;
 	int r, rc = 0;
 	char clean[PATH_MAX], link[PATH_MAX];
 	while (rc == 0 && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-		int c = entry_path(archive_entry_pathname(e), clean, sizeof(clean));
+		int c = entry_path(path, e, clean, sizeof(clean), err, errlen);
 		if (c < 0) { /* a layer's whiteout pass saw it first; not an archive's */
-			snprintf(err, errlen, "%s: entry %s %s", path, archive_entry_pathname(e),
-				 c == -1 ? "leaves the image" : "has too long a path");
 			rc = -1;
 			break;
 		}
@@ -272,7 +280,7 @@ static int extract_here(const char *path, bool skip_whiteouts, char *err, size_t
 		archive_entry_set_pathname(e, p);
 		const char *hl = archive_entry_hardlink(e);
 		if (hl) {
-			if (!image_clean_path(hl, link, sizeof(link))) {
+			if (image_clean_path(hl, link, sizeof(link)) != IMAGE_PATH_OK) {
 				snprintf(err, errlen, "%s: hard link %s leaves the image", path, p);
 				rc = -1;
 				break;

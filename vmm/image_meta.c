@@ -28,23 +28,25 @@ bool image_digest(const char *d, char hex[IMAGE_HEX])
 	return true;
 }
 
-const char *image_clean_path(const char *p, char *out, size_t len)
+enum image_path image_clean_path(const char *p, char *out, size_t len)
 {
 	while (*p == '/' || (p[0] == '.' && p[1] == '/'))
 		p += p[0] == '/' ? 1 : 2;
-	if (!*p || !strcmp(p, ".") || len == 0 || strlen(p) >= len)
-		return NULL;
-	memcpy(out, p, strlen(p) + 1);
-	size_t n = strlen(out);
+	if (!*p || !strcmp(p, "."))
+		return IMAGE_PATH_ROOT;
+	size_t n = strlen(p);
+	if (n >= len)
+		return IMAGE_PATH_TOO_LONG;
+	memcpy(out, p, n + 1);
 	while (n > 1 && out[n - 1] == '/')
 		out[--n] = '\0';
 	/* Each component: the first, then each after a '/'. */
 	for (char *c = out; c; c = strchr(c, '/')) {
 		c += *c == '/';
 		if (!strncmp(c, "..", 2) && (c[2] == '/' || c[2] == '\0'))
-			return NULL;
+			return IMAGE_PATH_DOTDOT;
 	}
-	return out;
+	return IMAGE_PATH_OK;
 }
 
 bool image_tag_ok(const char *t)
@@ -103,7 +105,7 @@ static int archive_path(const json_t *v, const char *where, char **out, char *er
 	char buf[4096];
 	if (!json_is_string(v))
 		return fail(err, errlen, "%s: must be a string", where);
-	if (!image_clean_path(json_string_value(v), buf, sizeof(buf)))
+	if (image_clean_path(json_string_value(v), buf, sizeof(buf)) != IMAGE_PATH_OK)
 		return fail(err, errlen, "%s: must be a relative path inside the archive", where);
 	if (!(*out = strdup(buf)))
 		return fail(err, errlen, "%s: out of memory", where);

@@ -37,14 +37,21 @@ bool image_digest(const char *d, char hex[IMAGE_HEX]);
 /*
  * A path inside an archive (a layer's entry, docker save's Config and
  * Layers, a hard link's target) made relative and checked: leading "/"
- * and "./" are dropped, and trailing "/". Returns out, or NULL when the
- * path is empty or "." once cleaned (the root itself), has a ".."
- * component (it could leave the root), or does not fit in len bytes (a
- * shortened path would name another file). What it returns never starts
- * with "/" and has no ".." component; symlinks on the way are the
- * extractor's business (it resolves inside the root).
+ * and "./" are dropped, and trailing "/". IMAGE_PATH_OK when out holds
+ * the cleaned path, which never starts with "/" and has no ".."
+ * component (symlinks on the way are the extractor's business: it
+ * resolves inside the root). Otherwise the first of the reasons below
+ * that applies, in their order, and out holds nothing to use. The length
+ * that must fit in len counts the trailing "/": "abc/" needs 5 bytes.
  */
-const char *image_clean_path(const char *p, char *out, size_t len);
+enum image_path {
+	IMAGE_PATH_OK = 0,
+	IMAGE_PATH_ROOT,     /* empty or "." once cleaned: the root itself */
+	IMAGE_PATH_TOO_LONG, /* does not fit: cut short, it would name another file */
+	IMAGE_PATH_DOTDOT,   /* a ".." component: it could leave the root */
+};
+
+enum image_path image_clean_path(const char *p, char *out, size_t len);
 
 /* A tag as vmm keeps it: 1 to IMAGE_TAG_MAX printable ASCII characters,
  * no spaces (it is a JSON key and a column of `vmm images`). */

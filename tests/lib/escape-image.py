@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes a docker save tarball whose one layer tries to leave the image.
+"""Writes a docker save tarball whose one layer tries to leave the image,
+or to take something from the host.
 
 usage: escape-image.py OUT.tar KIND OUTSIDE
 KIND:
@@ -8,6 +9,10 @@ KIND:
   relsym    a symlink "r" -> "../../../../../../OUTSIDE", then "r/pwned-relsym"
   hardlink  a hard link "h" to "../../../../OUTSIDE/target"
   absolute  an entry "/abs/inside" (absolute: must land inside the image)
+  owners    entries whose numeric owners disagree with names the host knows:
+            "own/named" 4242:4343 named root:root (which the host maps to
+            0:0), setuid; "own/unknown" and a symlink "own/link" 4244:4245
+            named nosuchuser-vmm:nosuchgroup-vmm
 The image is tagged escape-KIND:1. OUTSIDE is a host directory the test
 watches: nothing may appear in it.
 """
@@ -46,6 +51,14 @@ with tarfile.open(fileobj=layer, mode="w", format=tarfile.GNU_FORMAT) as t:
         add(t, "r/pwned-relsym", b"pwned\n", mode=0o644)
     elif kind == "hardlink":
         add(t, "h", type=tarfile.LNKTYPE, linkname=up + outside + "/target")
+    elif kind == "owners":
+        add(t, "own", type=tarfile.DIRTYPE, mode=0o755)
+        add(t, "own/named", b"named\n", mode=0o4755,
+            uid=4242, uname="root", gid=4343, gname="root")
+        unknown = dict(uid=4244, uname="nosuchuser-vmm",
+                       gid=4245, gname="nosuchgroup-vmm")
+        add(t, "own/unknown", b"unknown\n", mode=0o644, **unknown)
+        add(t, "own/link", type=tarfile.SYMTYPE, linkname="unknown", **unknown)
     elif kind == "absolute":
         add(t, "/abs", type=tarfile.DIRTYPE, mode=0o755)
         add(t, "/abs/inside", b"inside\n", mode=0o644)

@@ -210,51 +210,60 @@ START_TEST(config_bad_fields)
 }
 END_TEST
 
-/* The one check that keeps every extracted entry inside the image. */
+/* The one check that keeps every extracted entry inside the image, and
+ * why it refuses a path (image.c tells the root from an escape by it). */
 START_TEST(clean_path)
 {
 	char out[64];
 	static const struct {
-		const char *in, *out; /* out NULL: refused */
+		const char *in, *out; /* out: the cleaned path, for IMAGE_PATH_OK */
+		enum image_path why;
 	} cases[] = {
-		{"a/b", "a/b"},
-		{"/etc/passwd", "etc/passwd"},
-		{"./bin/sh", "bin/sh"},
-		{".//./a/", "a"},
-		{"a//b/", "a//b"},
-		{"dir/", "dir"},
-		{"..a/b..", "..a/b.."},
-		{"a/...", "a/..."},
-		{".wh..wh..opq", ".wh..wh..opq"},
-		{"", NULL},
-		{".", NULL},
-		{"./", NULL},
-		{"/", NULL},
-		{"//./", NULL},
-		{"..", NULL},
-		{"../x", NULL},
-		{"a/..", NULL},
-		{"a/../b", NULL},
-		{"./../x", NULL},
-		{"/a/b/../../../x", NULL},
-		{"a/../", NULL},
+		{"a/b", "a/b", IMAGE_PATH_OK},
+		{"/etc/passwd", "etc/passwd", IMAGE_PATH_OK},
+		{"./bin/sh", "bin/sh", IMAGE_PATH_OK},
+		{".//./a/", "a", IMAGE_PATH_OK},
+		{"a//b/", "a//b", IMAGE_PATH_OK},
+		{"dir/", "dir", IMAGE_PATH_OK},
+		{"..a/b..", "..a/b..", IMAGE_PATH_OK},
+		{"a/...", "a/...", IMAGE_PATH_OK},
+		{".wh..wh..opq", ".wh..wh..opq", IMAGE_PATH_OK},
+		{"", NULL, IMAGE_PATH_ROOT},
+		{".", NULL, IMAGE_PATH_ROOT},
+		{"./", NULL, IMAGE_PATH_ROOT},
+		{"/", NULL, IMAGE_PATH_ROOT},
+		{"//./", NULL, IMAGE_PATH_ROOT},
+		{"/.", NULL, IMAGE_PATH_ROOT},
+		{"..", NULL, IMAGE_PATH_DOTDOT},
+		{"../x", NULL, IMAGE_PATH_DOTDOT},
+		{"a/..", NULL, IMAGE_PATH_DOTDOT},
+		{"a/../b", NULL, IMAGE_PATH_DOTDOT},
+		{"./../x", NULL, IMAGE_PATH_DOTDOT},
+		{"/a/b/../../../x", NULL, IMAGE_PATH_DOTDOT},
+		{"a/../", NULL, IMAGE_PATH_DOTDOT},
+		{"../", NULL, IMAGE_PATH_DOTDOT},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const char *r = image_clean_path(cases[i].in, out, sizeof(out));
-		if (cases[i].out) {
-			ck_assert_msg(r, "'%s' refused", cases[i].in);
-			ck_assert_str_eq(r, cases[i].out);
-		} else {
-			ck_assert_msg(!r, "'%s' taken as '%s'", cases[i].in, r ? r : "");
-		}
+		enum image_path why = image_clean_path(cases[i].in, out, sizeof(out));
+		ck_assert_msg(why == cases[i].why, "'%s': reason %d, want %d", cases[i].in, why,
+			      cases[i].why);
+		if (cases[i].out)
+			ck_assert_str_eq(out, cases[i].out);
 	}
 	/* A path that does not fit is refused, not shortened: "a/b/.." cut
 	 * to fit would be another file. */
 	char small[4];
-	ck_assert_ptr_null(image_clean_path("abcd", small, sizeof(small)));
-	ck_assert_ptr_nonnull(image_clean_path("/abc", small, sizeof(small)));
+	ck_assert_int_eq(image_clean_path("abcd", small, sizeof(small)), IMAGE_PATH_TOO_LONG);
+	ck_assert_int_eq(image_clean_path("/abc", small, sizeof(small)), IMAGE_PATH_OK);
 	ck_assert_str_eq(small, "abc");
-	ck_assert_ptr_null(image_clean_path("a", small, 0));
+	ck_assert_int_eq(image_clean_path("a", small, 0), IMAGE_PATH_TOO_LONG);
+	/* Its trailing "/" counts, though cleaning drops it. */
+	ck_assert_int_eq(image_clean_path("abc/", small, sizeof(small)), IMAGE_PATH_TOO_LONG);
+	/* The reasons in their order: the root fits any buffer, and a path
+	 * too long is that even with a ".." in it. */
+	ck_assert_int_eq(image_clean_path("/./", small, 0), IMAGE_PATH_ROOT);
+	ck_assert_int_eq(image_clean_path("../x", small, sizeof(small)), IMAGE_PATH_TOO_LONG);
+	ck_assert_int_eq(image_clean_path("../", small, sizeof(small)), IMAGE_PATH_DOTDOT);
 }
 END_TEST
 
