@@ -187,6 +187,33 @@ static int empty_dir(int fd)
 	return r;
 }
 
+/*
+ * archive_read_next_header, with the one warning that loses nothing taken
+ * as success. Names are bytes, as docker and containerd extract them. vmm
+ * never calls setlocale, so libarchive reads in the C locale: it copies
+ * gnu and ustar names (and pax ones marked hdrcharset=BINARY) as they are,
+ * and converts a pax header's UTF-8 records (path, linkpath, uname, gname)
+ * to ASCII. Any other byte fails that; libarchive then keeps the record's
+ * bytes, the name we want, and warns "Pathname can't be converted from
+ * UTF-8 to current locale" (EILSEQ, which other format errors share: only
+ * the text tells this case). A UTF-8 locale would be wrong: libarchive
+ * then normalizes names to NFC, changing a decomposed name's bytes. Any
+ * other reader warning means the entry is not what the archive says (a
+ * malformed pax header, whose records, the name among them, are dropped;
+ * a sparse map or an ACL it could not parse) and stops the load. One gap:
+ * libarchive keeps one message per call, so such a warning in the same pax
+ * header as a name it could not convert goes unseen.
+ */
+static int next_header(struct archive *a, struct archive_entry **e)
+{
+	int r = archive_read_next_header(a, e);
+	const char *why = archive_error_string(a);
+	if (r == ARCHIVE_WARN && archive_errno(a) == EILSEQ && why &&
+	    strstr(why, "can't be converted"))
+		return ARCHIVE_OK;
+	return r;
+}
+
 static struct archive *open_tar(const char *path, char *err, size_t errlen)
 {
 	struct archive *a = archive_read_new();
@@ -210,7 +237,7 @@ static int apply_whiteouts(const char *layer, int root, char *err, size_t errlen
 	struct archive_entry *e;
 	int r, rc = 0;
 	char path[PATH_MAX];
-	while (rc == 0 && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+	while (rc == 0 && (r = next_header(a, &e)) == ARCHIVE_OK) {
 		int c = entry_path(layer, e, path, sizeof(path), err, errlen);
 		if (c < 0) {
 			rc = -1;
@@ -265,7 +292,7 @@ static int extract_here(const char *path, bool skip_whiteouts, char *err, size_t
 	struct archive_entry *e;
 	int r, rc = 0;
 	char clean[PATH_MAX], link[PATH_MAX];
-	while (rc == 0 && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+	while (rc == 0 && (r = next_header(a, &e)) == ARCHIVE_OK) {
 		int c = entry_path(path, e, clean, sizeof(clean), err, errlen);
 		if (c < 0) { /* a layer's whiteout pass saw it first; not an archive's */
 			rc = -1;
