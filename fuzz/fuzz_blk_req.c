@@ -342,12 +342,7 @@ static void bring_up(unsigned flags)
 		mmio_wr(&dev.transport, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(f >> (32 * sel)));
 	}
 	mmio_wr(&dev.transport, VIRTIO_MMIO_STATUS, 0xb);
-	mmio_wr(&dev.transport, VIRTIO_MMIO_QUEUE_SEL, 0);
-	mmio_wr(&dev.transport, VIRTIO_MMIO_QUEUE_NUM, QSIZE);
-	mmio_wr(&dev.transport, VIRTIO_MMIO_QUEUE_DESC_LOW, DESC);
-	mmio_wr(&dev.transport, VIRTIO_MMIO_QUEUE_AVAIL_LOW, AVAIL);
-	mmio_wr(&dev.transport, VIRTIO_MMIO_QUEUE_USED_LOW, USED);
-	mmio_wr(&dev.transport, VIRTIO_MMIO_QUEUE_READY, 1);
+	mmio_queue(&dev.transport, 0, QSIZE, DESC, AVAIL, USED);
 	mmio_wr(&dev.transport, VIRTIO_MMIO_STATUS, 0xf);
 	if (mmio_rd(&dev.transport, VIRTIO_MMIO_STATUS) != 0xf || !dev.active)
 		abort(); /* a good driver's bring-up must work */

@@ -107,16 +107,6 @@ static void nop(void *o)
 	(void)o;
 }
 
-static void queue(int q, uint16_t qsize, uint64_t desc, uint64_t avail, uint64_t used)
-{
-	mmio_wr(&v.transport, VIRTIO_MMIO_QUEUE_SEL, (uint32_t)q);
-	mmio_wr(&v.transport, VIRTIO_MMIO_QUEUE_NUM, qsize);
-	mmio_wr(&v.transport, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)desc);
-	mmio_wr(&v.transport, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)avail);
-	mmio_wr(&v.transport, VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)used);
-	mmio_wr(&v.transport, VIRTIO_MMIO_QUEUE_READY, 1);
-}
-
 static void bring_up(uint8_t f, uint8_t sizes)
 {
 	static const int bit[8] = {
@@ -135,8 +125,9 @@ static void bring_up(uint8_t f, uint8_t sizes)
 	mmio_wr(&v.transport, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
 	mmio_wr(&v.transport, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
 	mmio_wr(&v.transport, VIRTIO_MMIO_STATUS, 0xb);
-	queue(NET_TXQ, (uint16_t)(1u << (sizes % 9)), 0, 0x1000, 0x2000);
-	queue(NET_RXQ, (uint16_t)(1u << (sizes / 16 % 9)), 0x3000, 0x4000, 0x5000);
+	mmio_queue(&v.transport, NET_TXQ, (uint16_t)(1u << (sizes % 9)), 0, 0x1000, 0x2000);
+	mmio_queue(&v.transport, NET_RXQ, (uint16_t)(1u << (sizes / 16 % 9)), 0x3000, 0x4000,
+		   0x5000);
 	mmio_wr(&v.transport, VIRTIO_MMIO_STATUS, 0xf);
 	virtio_net_poll(&v);
 }

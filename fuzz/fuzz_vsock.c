@@ -116,16 +116,6 @@ static void nop(void *o)
 	(void)o;
 }
 
-static void queue(int q, uint16_t size, uint64_t desc, uint64_t avail, uint64_t used)
-{
-	mmio_wr(&v.transport, VIRTIO_MMIO_QUEUE_SEL, (uint32_t)q);
-	mmio_wr(&v.transport, VIRTIO_MMIO_QUEUE_NUM, size);
-	mmio_wr(&v.transport, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)desc);
-	mmio_wr(&v.transport, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)avail);
-	mmio_wr(&v.transport, VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)used);
-	mmio_wr(&v.transport, VIRTIO_MMIO_QUEUE_READY, 1);
-}
-
 /* Gives the device RX_N fresh RX buffers (all used ones recycled). */
 static void refill_rx(uint16_t *avail_idx)
 {
@@ -203,8 +193,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mmio_wr(&v.transport, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
 	mmio_wr(&v.transport, VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
 	mmio_wr(&v.transport, VIRTIO_MMIO_STATUS, 0xb);
-	queue(VSOCK_RXQ, RX_N, RX_DESC, RX_AVAIL, RX_USED);
-	queue(VSOCK_TXQ, (uint16_t)(1u << (data[0] % 9)), 0, 0x1000, 0x2000);
+	mmio_queue(&v.transport, VSOCK_RXQ, RX_N, RX_DESC, RX_AVAIL, RX_USED);
+	mmio_queue(&v.transport, VSOCK_TXQ, (uint16_t)(1u << (data[0] % 9)), 0, 0x1000, 0x2000);
 	mmio_wr(&v.transport, VIRTIO_MMIO_STATUS, 0xf);
 	uint16_t rx_avail = 0;
 	int rounds = 1 + data[1] % 8;

@@ -81,12 +81,7 @@ static inline void fd_bring_up(struct fake_driver *d, struct virtio_mmio *t, int
 		d->q[i] = (struct fake_drvq){
 			.desc = base, .avail = base + 0x1000, .used = base + 0x2000};
 		memset(fd_at(d, base, FAKE_DRV_STRIDE), 0, FAKE_DRV_STRIDE);
-		mmio_wr(t, VIRTIO_MMIO_QUEUE_SEL, (uint32_t)i);
-		mmio_wr(t, VIRTIO_MMIO_QUEUE_NUM, d->qsize);
-		mmio_wr(t, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)d->q[i].desc);
-		mmio_wr(t, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)d->q[i].avail);
-		mmio_wr(t, VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)d->q[i].used);
-		mmio_wr(t, VIRTIO_MMIO_QUEUE_READY, 1);
+		mmio_queue(t, (uint32_t)i, d->qsize, d->q[i].desc, d->q[i].avail, d->q[i].used);
 	}
 	mmio_wr(t, VIRTIO_MMIO_STATUS, 0xf);
 	ck_assert_uint_eq(mmio_rd(t, VIRTIO_MMIO_STATUS), 0xf);

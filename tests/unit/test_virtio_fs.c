@@ -257,12 +257,8 @@ static void bring_up(void)
 	mmio_wr(&dev.transport, VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
 	mmio_wr(&dev.transport, VIRTIO_MMIO_STATUS, 0xb);
 	for (int q = 0; q < VIRTIO_FS_NQUEUES; q++) {
-		mmio_wr(&dev.transport, VIRTIO_MMIO_QUEUE_SEL, q);
-		mmio_wr(&dev.transport, VIRTIO_MMIO_QUEUE_NUM, QS);
-		mmio_wr(&dev.transport, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)qbase(q));
-		mmio_wr(&dev.transport, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)qbase(q) + 0x1000);
-		mmio_wr(&dev.transport, VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)qbase(q) + 0x2000);
-		mmio_wr(&dev.transport, VIRTIO_MMIO_QUEUE_READY, 1);
+		mmio_queue(&dev.transport, (uint32_t)q, QS, qbase(q), qbase(q) + 0x1000,
+			   qbase(q) + 0x2000);
 	}
 	mmio_wr(&dev.transport, VIRTIO_MMIO_STATUS, 0xf);
 	ck_assert_uint_eq(mmio_rd(&dev.transport, VIRTIO_MMIO_STATUS), 0xf);
