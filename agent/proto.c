@@ -11,6 +11,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "errf.h"
+
 long proto_frame(const uint8_t *buf, size_t len, const uint8_t **body)
 {
 	if (len < 4)
@@ -148,8 +150,7 @@ int proto_check_hello(const json_t *m, char *err, size_t errlen)
 
 static int bad(char *err, size_t errlen, const char *field, const char *want)
 {
-	snprintf(err, errlen, "%s must be %s", field, want);
-	return -1;
+	return errf(err, errlen, "%s must be %s", field, want);
 }
 
 /* A NULL-terminated copy of an array of strings (borrowed); NULL and

@@ -38,6 +38,7 @@
 
 #include "blk_req.h"
 #include "guestmem.h"
+#include "mmio_regs.h"
 #include "virtio_blk.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -314,18 +315,6 @@ static void nop(void *o)
 	(void)o;
 }
 
-static void wr(uint32_t off, uint32_t val)
-{
-	virtio_mmio_write(&dev.transport, off, (const uint8_t *)&val, 4);
-}
-
-static uint32_t rd(uint32_t off)
-{
-	uint32_t val = 0;
-	virtio_mmio_read(&dev.transport, off, (uint8_t *)&val, 4);
-	return val;
-}
-
 /* As Linux: features the device offers and we want, one queue. */
 static void bring_up(unsigned flags)
 {
@@ -336,8 +325,9 @@ static void bring_up(unsigned flags)
 			(flags & 16 ? 1ULL << VIRTIO_RING_F_EVENT_IDX : 0);
 	uint64_t offered = 0;
 	for (uint32_t sel = 0; sel < 2; sel++) {
-		wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, sel);
-		offered |= (uint64_t)rd(VIRTIO_MMIO_DEVICE_FEATURES) << (32 * sel);
+		mmio_wr(&dev.transport, VIRTIO_MMIO_DEVICE_FEATURES_SEL, sel);
+		offered |= (uint64_t)mmio_rd(&dev.transport, VIRTIO_MMIO_DEVICE_FEATURES)
+			   << (32 * sel);
 	}
 	uint64_t f = want & offered;
 	memset(ram(), 0, BUFS);
@@ -345,21 +335,16 @@ static void bring_up(unsigned flags)
 	memset(desc_used, 0, sizeof(desc_used));
 	buf_next = BUFS;
 	avail_idx = used_seen = 0;
-	wr(VIRTIO_MMIO_STATUS, 1);
-	wr(VIRTIO_MMIO_STATUS, 3);
+	mmio_wr(&dev.transport, VIRTIO_MMIO_STATUS, 1);
+	mmio_wr(&dev.transport, VIRTIO_MMIO_STATUS, 3);
 	for (uint32_t sel = 0; sel < 2; sel++) {
-		wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, sel);
-		wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(f >> (32 * sel)));
+		mmio_wr(&dev.transport, VIRTIO_MMIO_DRIVER_FEATURES_SEL, sel);
+		mmio_wr(&dev.transport, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(f >> (32 * sel)));
 	}
-	wr(VIRTIO_MMIO_STATUS, 0xb);
-	wr(VIRTIO_MMIO_QUEUE_SEL, 0);
-	wr(VIRTIO_MMIO_QUEUE_NUM, QSIZE);
-	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, DESC);
-	wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, AVAIL);
-	wr(VIRTIO_MMIO_QUEUE_USED_LOW, USED);
-	wr(VIRTIO_MMIO_QUEUE_READY, 1);
-	wr(VIRTIO_MMIO_STATUS, 0xf);
-	if (rd(VIRTIO_MMIO_STATUS) != 0xf || !dev.active)
+	mmio_wr(&dev.transport, VIRTIO_MMIO_STATUS, 0xb);
+	mmio_queue(&dev.transport, 0, QSIZE, DESC, AVAIL, USED);
+	mmio_wr(&dev.transport, VIRTIO_MMIO_STATUS, 0xf);
+	if (mmio_rd(&dev.transport, VIRTIO_MMIO_STATUS) != 0xf || !dev.active)
 		abort(); /* a good driver's bring-up must work */
 }
 
@@ -551,7 +536,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		case 3:
 			complete_all();
-			wr(VIRTIO_MMIO_STATUS, 0);
+			mmio_wr(&dev.transport, VIRTIO_MMIO_STATUS, 0);
 			reap();
 			if (dev.inflight || dev.active)
 				abort();
@@ -567,7 +552,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int i = 0; i < QSIZE; i++)
 		if (req[i].live)
 			abort();
-	wr(VIRTIO_MMIO_STATUS, 0);
+	mmio_wr(&dev.transport, VIRTIO_MMIO_STATUS, 0);
 	drop_all();
 	return 0;
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "guestmem.h"
+#include "mmio_regs.h"
 #include "virtio_net.h"
 
 #define MEM   (1024 * 1024)
@@ -106,21 +107,6 @@ static void nop(void *o)
 	(void)o;
 }
 
-static void wr(uint32_t off, uint32_t val)
-{
-	virtio_mmio_write(&v.transport, off, (const uint8_t *)&val, 4);
-}
-
-static void queue(int q, uint16_t qsize, uint64_t desc, uint64_t avail, uint64_t used)
-{
-	wr(VIRTIO_MMIO_QUEUE_SEL, (uint32_t)q);
-	wr(VIRTIO_MMIO_QUEUE_NUM, qsize);
-	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)desc);
-	wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)avail);
-	wr(VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)used);
-	wr(VIRTIO_MMIO_QUEUE_READY, 1);
-}
-
 static void bring_up(uint8_t f, uint8_t sizes)
 {
 	static const int bit[8] = {
@@ -131,17 +117,18 @@ static void bring_up(uint8_t f, uint8_t sizes)
 	uint64_t features = F(VIRTIO_F_VERSION_1);
 	for (int i = 0; i < 8; i++)
 		features |= f & (1u << i) ? F(bit[i]) : 0;
-	wr(VIRTIO_MMIO_STATUS, 0);
-	wr(VIRTIO_MMIO_STATUS, 1);
-	wr(VIRTIO_MMIO_STATUS, 3);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
-	wr(VIRTIO_MMIO_STATUS, 0xb);
-	queue(NET_TXQ, (uint16_t)(1u << (sizes % 9)), 0, 0x1000, 0x2000);
-	queue(NET_RXQ, (uint16_t)(1u << (sizes / 16 % 9)), 0x3000, 0x4000, 0x5000);
-	wr(VIRTIO_MMIO_STATUS, 0xf);
+	mmio_wr(&v.transport, VIRTIO_MMIO_STATUS, 0);
+	mmio_wr(&v.transport, VIRTIO_MMIO_STATUS, 1);
+	mmio_wr(&v.transport, VIRTIO_MMIO_STATUS, 3);
+	mmio_wr(&v.transport, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	mmio_wr(&v.transport, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
+	mmio_wr(&v.transport, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	mmio_wr(&v.transport, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
+	mmio_wr(&v.transport, VIRTIO_MMIO_STATUS, 0xb);
+	mmio_queue(&v.transport, NET_TXQ, (uint16_t)(1u << (sizes % 9)), 0, 0x1000, 0x2000);
+	mmio_queue(&v.transport, NET_RXQ, (uint16_t)(1u << (sizes / 16 % 9)), 0x3000, 0x4000,
+		   0x5000);
+	mmio_wr(&v.transport, VIRTIO_MMIO_STATUS, 0xf);
 	virtio_net_poll(&v);
 }
 
@@ -223,7 +210,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	/* Whatever is still at the backend ends, after a reset. */
-	wr(VIRTIO_MMIO_STATUS, 0);
+	mmio_wr(&v.transport, VIRTIO_MMIO_STATUS, 0);
 	virtio_net_poll(&v);
 	if (pend.send)
 		virtio_net_sent(&v, 0);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "guestmem.h"
+#include "mmio_regs.h"
 #include "virtio_vsock.h"
 
 #define MEM	 (1024 * 1024)
@@ -115,21 +116,6 @@ static void nop(void *o)
 	(void)o;
 }
 
-static void wr(uint32_t off, uint32_t val)
-{
-	virtio_mmio_write(&v.transport, off, (const uint8_t *)&val, 4);
-}
-
-static void queue(int q, uint16_t size, uint64_t desc, uint64_t avail, uint64_t used)
-{
-	wr(VIRTIO_MMIO_QUEUE_SEL, (uint32_t)q);
-	wr(VIRTIO_MMIO_QUEUE_NUM, size);
-	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)desc);
-	wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)avail);
-	wr(VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)used);
-	wr(VIRTIO_MMIO_QUEUE_READY, 1);
-}
-
 /* Gives the device RX_N fresh RX buffers (all used ones recycled). */
 static void refill_rx(uint16_t *avail_idx)
 {
@@ -198,18 +184,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(pend, 0, sizeof(pend));
 
 	virtio_vsock_init(&v, 3, &gm, &be, nop, nop, NULL);
-	wr(VIRTIO_MMIO_STATUS, 1);
-	wr(VIRTIO_MMIO_STATUS, 3);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES,
-	   (data[0] & 0x80 ? 1u << VIRTIO_RING_F_EVENT_IDX : 0) |
-		   (data[0] & 0x40 ? 1u << VIRTIO_RING_F_INDIRECT_DESC : 0));
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
-	wr(VIRTIO_MMIO_STATUS, 0xb);
-	queue(VSOCK_RXQ, RX_N, RX_DESC, RX_AVAIL, RX_USED);
-	queue(VSOCK_TXQ, (uint16_t)(1u << (data[0] % 9)), 0, 0x1000, 0x2000);
-	wr(VIRTIO_MMIO_STATUS, 0xf);
+	mmio_wr(&v.transport, VIRTIO_MMIO_STATUS, 1);
+	mmio_wr(&v.transport, VIRTIO_MMIO_STATUS, 3);
+	mmio_wr(&v.transport, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	mmio_wr(&v.transport, VIRTIO_MMIO_DRIVER_FEATURES,
+		(data[0] & 0x80 ? 1u << VIRTIO_RING_F_EVENT_IDX : 0) |
+			(data[0] & 0x40 ? 1u << VIRTIO_RING_F_INDIRECT_DESC : 0));
+	mmio_wr(&v.transport, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	mmio_wr(&v.transport, VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
+	mmio_wr(&v.transport, VIRTIO_MMIO_STATUS, 0xb);
+	mmio_queue(&v.transport, VSOCK_RXQ, RX_N, RX_DESC, RX_AVAIL, RX_USED);
+	mmio_queue(&v.transport, VSOCK_TXQ, (uint16_t)(1u << (data[0] % 9)), 0, 0x1000, 0x2000);
+	mmio_wr(&v.transport, VIRTIO_MMIO_STATUS, 0xf);
 	uint16_t rx_avail = 0;
 	int rounds = 1 + data[1] % 8;
 	for (int r = 0; r < rounds; r++) {
@@ -219,7 +205,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		host_round();
 	}
 	/* A reset drops everything; the backend then closes what it held. */
-	wr(VIRTIO_MMIO_STATUS, 0);
+	mmio_wr(&v.transport, VIRTIO_MMIO_STATUS, 0);
 	virtio_vsock_poll(&v);
 	for (int i = 0; i < VSOCK_MAX_CONNS; i++) {
 		if (pend[i].close)

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,19 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errf.h"
 #include "files.h"
 
 #define MAX_CONFIG (4 << 20) /* config.json is a few KiB; refuse a huge one */
-
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
-						      ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* An optional member of a given JSON type: 0 with *out set (NULL if
  * absent), or -1 if present with another type. */
@@ -33,7 +23,7 @@ static int member(const json_t *o, const char *key, json_type type, const char *
 	*out = json_object_get(o, key);
 	if (*out && json_typeof(*out) != type) {
 		*out = NULL;
-		return fail(err, errlen, "%s%s: must be %s", where, key, what);
+		return errf(err, errlen, "%s%s: must be %s", where, key, what);
 	}
 	return 0;
 }
@@ -54,7 +44,7 @@ static int opt_bool(const json_t *o, const char *key, const char *where, bool *o
 {
 	const json_t *v = json_object_get(o, key);
 	if (v && !json_is_boolean(v))
-		return fail(err, errlen, "%s%s: must be true or false", where, key);
+		return errf(err, errlen, "%s%s: must be true or false", where, key);
 	if (v)
 		*out = json_is_true(v);
 	return 0;
@@ -68,7 +58,7 @@ static int opt_int(const json_t *o, const char *key, const char *where, json_int
 	if (!v)
 		return 0;
 	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
-		return fail(err, errlen, "%s%s: must be an integer from %lld to %lld", where, key,
+		return errf(err, errlen, "%s%s: must be an integer from %lld to %lld", where, key,
 			    (long long)min, (long long)max);
 	*out = json_integer_value(v);
 	return 0;
@@ -81,20 +71,20 @@ static char **opt_strings(const json_t *o, const char *key, const char *where, s
 {
 	const json_t *a = json_object_get(o, key);
 	if (a && (!json_is_array(a) || json_array_size(a) > max)) {
-		fail(err, errlen, "%s%s: must be an array of at most %zu strings", where, key, max);
+		errf(err, errlen, "%s%s: must be an array of at most %zu strings", where, key, max);
 		return NULL;
 	}
 	size_t n = a ? json_array_size(a) : 0;
 	char **v = calloc(n + 1, sizeof(char *));
 	if (!v) {
-		fail(err, errlen, "out of memory");
+		errf(err, errlen, "out of memory");
 		return NULL;
 	}
 	for (size_t i = 0; i < n; i++) {
 		const json_t *s = json_array_get(a, i);
 		if (!json_is_string(s)) {
 			free(v);
-			fail(err, errlen, "%s%s[%zu]: must be a string", where, key, i);
+			errf(err, errlen, "%s%s[%zu]: must be a string", where, key, i);
 			return NULL;
 		}
 		v[i] = (char *)json_string_value(s);
@@ -110,14 +100,14 @@ int oci_process_parse(const json_t *j, const char *where, struct proto_process *
 	p->cwd = "/";
 	*rows = *cols = 0;
 	if (!json_is_object(j))
-		return fail(err, errlen, "%s: must be an object", where);
+		return errf(err, errlen, "%s: must be an object", where);
 	snprintf(w, sizeof(w), "%s.", where);
 	const json_t *user, *size, *rl;
 	json_int_t uid = 0, gid = 0, r = 0, c = 0;
 	if (!(p->args = opt_strings(j, "args", w, PROTO_MAX_ARGS, err, errlen)))
 		goto bad;
 	if (!p->args[0] || !p->args[0][0]) {
-		fail(err, errlen, "%sargs: must name the program to run", w);
+		errf(err, errlen, "%sargs: must name the program to run", w);
 		goto bad;
 	}
 	if (!(p->env = opt_strings(j, "env", w, PROTO_MAX_ARGS, err, errlen)) ||
@@ -129,7 +119,7 @@ int oci_process_parse(const json_t *j, const char *where, struct proto_process *
 	    member(j, "rlimits", JSON_ARRAY, w, "an array", &rl, err, errlen))
 		goto bad;
 	if (p->cwd[0] != '/') {
-		fail(err, errlen, "%scwd: must be an absolute path", w);
+		errf(err, errlen, "%scwd: must be an absolute path", w);
 		goto bad;
 	}
 	if (user) {
@@ -143,19 +133,19 @@ int oci_process_parse(const json_t *j, const char *where, struct proto_process *
 			goto bad;
 		size_t n = g ? json_array_size(g) : 0;
 		if (n > 64) {
-			fail(err, errlen, "%sadditionalGids: at most 64", uw);
+			errf(err, errlen, "%sadditionalGids: at most 64", uw);
 			goto bad;
 		}
 		p->groups = calloc(n + 1, sizeof(gid_t));
 		if (!p->groups) {
-			fail(err, errlen, "out of memory");
+			errf(err, errlen, "out of memory");
 			goto bad;
 		}
 		for (size_t i = 0; i < n; i++) {
 			const json_t *x = json_array_get(g, i);
 			if (!json_is_integer(x) || json_integer_value(x) < 0 ||
 			    json_integer_value(x) > UINT32_MAX - 1) {
-				fail(err, errlen, "%sadditionalGids[%zu]: must be a group id", uw,
+				errf(err, errlen, "%sadditionalGids[%zu]: must be a group id", uw,
 				     i);
 				goto bad;
 			}
@@ -176,7 +166,7 @@ int oci_process_parse(const json_t *j, const char *where, struct proto_process *
 	}
 	size_t n = rl ? json_array_size(rl) : 0;
 	if (n > PROTO_MAX_RLIMITS) {
-		fail(err, errlen, "%srlimits: at most %d", w, PROTO_MAX_RLIMITS);
+		errf(err, errlen, "%srlimits: at most %d", w, PROTO_MAX_RLIMITS);
 		goto bad;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -186,7 +176,7 @@ int oci_process_parse(const json_t *j, const char *where, struct proto_process *
 		const char *type = NULL;
 		json_int_t soft = 0, hard = 0;
 		if (!json_is_object(x)) {
-			fail(err, errlen, "%srlimits[%zu]: must be an object", w, i);
+			errf(err, errlen, "%srlimits[%zu]: must be an object", w, i);
 			goto bad;
 		}
 		/* Limits are uint64 in the spec; jansson's integers are signed,
@@ -198,7 +188,7 @@ int oci_process_parse(const json_t *j, const char *where, struct proto_process *
 			goto bad;
 		int res = type ? proto_rlimit_resource(type) : -1;
 		if (res < 0) {
-			fail(err, errlen, "%stype: not a known resource", rw);
+			errf(err, errlen, "%stype: not a known resource", rw);
 			goto bad;
 		}
 		p->rlimits[i] = (struct proto_rlimit){
@@ -206,7 +196,7 @@ int oci_process_parse(const json_t *j, const char *where, struct proto_process *
 			.soft = soft < 0 || soft == INT64_MAX ? RLIM_INFINITY : (uint64_t)soft,
 			.hard = hard < 0 || hard == INT64_MAX ? RLIM_INFINITY : (uint64_t)hard};
 		if (p->rlimits[i].soft > p->rlimits[i].hard) {
-			fail(err, errlen, "%ssoft: above hard", rw);
+			errf(err, errlen, "%ssoft: above hard", rw);
 			goto bad;
 		}
 	}
@@ -232,14 +222,14 @@ static int parse_hooks(const json_t *j, struct oci_config *c, char *err, size_t 
 			return -1;
 		size_t n = a ? json_array_size(a) : 0;
 		if (n > OCI_MAX_HOOKS)
-			return fail(err, errlen, "hooks.%s: at most %d", names[k], OCI_MAX_HOOKS);
+			return errf(err, errlen, "hooks.%s: at most %d", names[k], OCI_MAX_HOOKS);
 		for (size_t i = 0; i < n; i++) {
 			const json_t *h = json_array_get(a, i);
 			struct oci_hook *hk = &c->hooks[k][i];
 			json_int_t timeout = 0;
 			snprintf(w, sizeof(w), "hooks.%s[%zu].", names[k], i);
 			if (!json_is_object(h))
-				return fail(err, errlen, "hooks.%s[%zu]: must be an object",
+				return errf(err, errlen, "hooks.%s[%zu]: must be an object",
 					    names[k], i);
 			c->nhooks[k] = (int)i + 1; /* so oci_config_free frees it */
 			if (opt_string(h, "path", w, &hk->path, err, errlen) ||
@@ -248,7 +238,7 @@ static int parse_hooks(const json_t *j, struct oci_config *c, char *err, size_t 
 			    opt_int(h, "timeout", w, 1, 86400, &timeout, err, errlen))
 				return -1;
 			if (!hk->path || hk->path[0] != '/')
-				return fail(err, errlen, "%spath: must be an absolute path", w);
+				return errf(err, errlen, "%spath: must be an absolute path", w);
 			hk->timeout = (int)timeout;
 		}
 	}
@@ -262,14 +252,14 @@ static int parse_mounts(const json_t *j, struct oci_config *c, char *err, size_t
 		return -1;
 	size_t n = a ? json_array_size(a) : 0;
 	if (n > OCI_MAX_MOUNTS)
-		return fail(err, errlen, "mounts: at most %d", OCI_MAX_MOUNTS);
+		return errf(err, errlen, "mounts: at most %d", OCI_MAX_MOUNTS);
 	for (size_t i = 0; i < n; i++) {
 		const json_t *m = json_array_get(a, i);
 		struct oci_mount *om = &c->mounts[i];
 		char w[64];
 		snprintf(w, sizeof(w), "mounts[%zu].", i);
 		if (!json_is_object(m))
-			return fail(err, errlen, "mounts[%zu]: must be an object", i);
+			return errf(err, errlen, "mounts[%zu]: must be an object", i);
 		c->nmounts = (int)i + 1;
 		if (opt_string(m, "destination", w, &om->destination, err, errlen) ||
 		    opt_string(m, "type", w, &om->type, err, errlen) ||
@@ -277,7 +267,7 @@ static int parse_mounts(const json_t *j, struct oci_config *c, char *err, size_t
 		    !(om->options = opt_strings(m, "options", w, 64, err, errlen)))
 			return -1;
 		if (!om->destination || om->destination[0] != '/')
-			return fail(err, errlen, "%sdestination: must be an absolute path", w);
+			return errf(err, errlen, "%sdestination: must be an absolute path", w);
 	}
 	return 0;
 }
@@ -298,16 +288,16 @@ static int parse_linux(const json_t *j, struct oci_config *c, char *err, size_t 
 		char w[64];
 		snprintf(w, sizeof(w), "linux.namespaces[%zu].", i);
 		if (!json_is_object(e))
-			return fail(err, errlen, "linux.namespaces[%zu]: must be an object", i);
+			return errf(err, errlen, "linux.namespaces[%zu]: must be an object", i);
 		if (opt_string(e, "type", w, &type, err, errlen) ||
 		    opt_string(e, "path", w, &path, err, errlen))
 			return -1;
 		if (!type)
-			return fail(err, errlen, "%stype: missing", w);
+			return errf(err, errlen, "%stype: missing", w);
 		if (!strcmp(type, "network")) {
 			c->netns = true;
 			if (path && path[0] != '/')
-				return fail(err, errlen, "%spath: must be an absolute path", w);
+				return errf(err, errlen, "%spath: must be an absolute path", w);
 			c->netns_path = path && path[0] ? path : NULL;
 		}
 	}
@@ -336,11 +326,11 @@ int oci_config_parse(const char *text, size_t len, struct oci_config *c, char *e
 	json_error_t je;
 	c->json = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	if (!c->json)
-		return fail(err, errlen, "not valid JSON: %s (line %d)", je.text, je.line);
+		return errf(err, errlen, "not valid JSON: %s (line %d)", je.text, je.line);
 	const json_t *j = c->json, *root, *ann, *proc;
 	unsigned rows = 0, cols = 0;
 	if (!json_is_object(j)) {
-		fail(err, errlen, "must be a JSON object");
+		errf(err, errlen, "must be a JSON object");
 		goto bad;
 	}
 	if (opt_string(j, "ociVersion", "", &c->oci_version, err, errlen) ||
@@ -350,26 +340,26 @@ int oci_config_parse(const char *text, size_t len, struct oci_config *c, char *e
 		goto bad;
 	/* We implement 1.x; 1.0.0 to 1.1.x are what the clients send. */
 	if (!c->oci_version) {
-		fail(err, errlen, "ociVersion: missing");
+		errf(err, errlen, "ociVersion: missing");
 		goto bad;
 	}
 	if (strncmp(c->oci_version, "1.", 2)) {
-		fail(err, errlen, "ociVersion: %.32s is not supported (1.x is)", c->oci_version);
+		errf(err, errlen, "ociVersion: %.32s is not supported (1.x is)", c->oci_version);
 		goto bad;
 	}
 	if (!root || opt_string(root, "path", "root.", &c->root_path, err, errlen) ||
 	    opt_bool(root, "readonly", "root.", &c->root_readonly, err, errlen)) {
 		if (!root)
-			fail(err, errlen, "root: missing");
+			errf(err, errlen, "root: missing");
 		goto bad;
 	}
 	if (!c->root_path || !c->root_path[0]) {
-		fail(err, errlen, "root.path: missing");
+		errf(err, errlen, "root.path: missing");
 		goto bad;
 	}
 	proc = json_object_get(j, "process");
 	if (!proc) {
-		fail(err, errlen, "process: missing");
+		errf(err, errlen, "process: missing");
 		goto bad;
 	}
 	if (oci_process_parse(proc, "process", &c->process, &rows, &cols, err, errlen))
@@ -377,7 +367,7 @@ int oci_config_parse(const char *text, size_t len, struct oci_config *c, char *e
 	c->console_rows = rows;
 	c->console_cols = cols;
 	if (c->hostname && (strlen(c->hostname) > 64 || strchr(c->hostname, '/'))) {
-		fail(err, errlen, "hostname: must be at most 64 bytes, no '/'");
+		errf(err, errlen, "hostname: must be at most 64 bytes, no '/'");
 		goto bad;
 	}
 	if (c->hostname && !c->hostname[0])
@@ -397,10 +387,10 @@ int oci_config_load(const char *path, struct oci_config *c, char *err, size_t er
 	size_t got;
 	char *buf = file_read_all(path, MAX_CONFIG, &got);
 	if (!buf && (errno == EINVAL || errno == EFBIG))
-		return fail(err, errlen, "%s: not a regular file of at most %d bytes", path,
+		return errf(err, errlen, "%s: not a regular file of at most %d bytes", path,
 			    MAX_CONFIG);
 	if (!buf)
-		return fail(err, errlen, "%s: %s", path,
+		return errf(err, errlen, "%s: %s", path,
 			    errno == ENOENT ? "does not exist"
 			    : errno == EIO  ? "cannot read it"
 					    : strerror(errno));
@@ -408,7 +398,7 @@ int oci_config_load(const char *path, struct oci_config *c, char *err, size_t er
 	int rc = oci_config_parse(buf, got, c, why, sizeof(why));
 	free(buf);
 	if (rc)
-		fail(err, errlen, "%s: %s", path, why);
+		errf(err, errlen, "%s: %s", path, why);
 	return rc;
 }
 

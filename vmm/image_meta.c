@@ -1,23 +1,14 @@
 /* image_meta: image manifests, indexes and configs parsed from memory. */
 #include "image_meta.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "errf.h"
+
 #define OCI_INDEX_TYPE "application/vnd.oci.image.index.v1+json"
 #define OCI_REF_NAME   "org.opencontainers.image.ref.name"
-
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
-						      ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 bool image_digest(const char *d, char hex[IMAGE_HEX])
 {
@@ -65,7 +56,7 @@ static json_t *load(const char *text, size_t len, char *err, size_t errlen)
 	json_error_t je;
 	json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	if (!j)
-		fail(err, errlen, "not valid JSON: %s (line %d)", je.text, je.line);
+		errf(err, errlen, "not valid JSON: %s (line %d)", je.text, je.line);
 	return j;
 }
 
@@ -79,7 +70,7 @@ static int member(const json_t *j, const char *key, json_type want, const char *
 	if (!v || json_is_null(v))
 		return 0;
 	if (json_typeof(v) != want)
-		return fail(err, errlen, "%s%s: must be %s", where, key, what);
+		return errf(err, errlen, "%s%s: must be %s", where, key, what);
 	*out = v;
 	return 0;
 }
@@ -89,12 +80,12 @@ static int descriptor(const json_t *d, const char *where, char hex[IMAGE_HEX], c
 		      size_t errlen)
 {
 	if (!json_is_object(d))
-		return fail(err, errlen, "%s: must be a descriptor (an object)", where);
+		return errf(err, errlen, "%s: must be a descriptor (an object)", where);
 	const json_t *dg = json_object_get(d, "digest");
 	if (!dg)
-		return fail(err, errlen, "%s.digest: missing", where);
+		return errf(err, errlen, "%s.digest: missing", where);
 	if (!image_digest(json_string_value(dg), hex))
-		return fail(err, errlen, "%s.digest: must be sha256: and 64 lowercase hex digits",
+		return errf(err, errlen, "%s.digest: must be sha256: and 64 lowercase hex digits",
 			    where);
 	return 0;
 }
@@ -104,11 +95,11 @@ static int archive_path(const json_t *v, const char *where, char **out, char *er
 {
 	char buf[4096];
 	if (!json_is_string(v))
-		return fail(err, errlen, "%s: must be a string", where);
+		return errf(err, errlen, "%s: must be a string", where);
 	if (image_clean_path(json_string_value(v), buf, sizeof(buf)) != IMAGE_PATH_OK)
-		return fail(err, errlen, "%s: must be a relative path inside the archive", where);
+		return errf(err, errlen, "%s: must be a relative path inside the archive", where);
 	if (!(*out = strdup(buf)))
-		return fail(err, errlen, "%s: out of memory", where);
+		return errf(err, errlen, "%s: out of memory", where);
 	return 0;
 }
 
@@ -129,15 +120,15 @@ int docker_manifest_parse(const char *text, size_t len, struct docker_manifest *
 	const json_t *e = json_array_get(j, 0), *ls, *tags;
 	char where[48];
 	if (!json_is_array(j)) {
-		fail(err, errlen, "must be a JSON array of images");
+		errf(err, errlen, "must be a JSON array of images");
 		goto bad;
 	}
 	if (!e) {
-		fail(err, errlen, "names no image");
+		errf(err, errlen, "names no image");
 		goto bad;
 	}
 	if (!json_is_object(e)) {
-		fail(err, errlen, "[0]: must be an object");
+		errf(err, errlen, "[0]: must be an object");
 		goto bad;
 	}
 	if (archive_path(json_object_get(e, "Config"), "[0].Config", &m->config, err, errlen) ||
@@ -145,12 +136,12 @@ int docker_manifest_parse(const char *text, size_t len, struct docker_manifest *
 	    member(e, "RepoTags", JSON_ARRAY, "[0].", "an array", &tags, err, errlen))
 		goto bad;
 	if (!ls) {
-		fail(err, errlen, "[0].Layers: missing");
+		errf(err, errlen, "[0].Layers: missing");
 		goto bad;
 	}
 	m->nlayers = json_array_size(ls);
 	if (!(m->layers = table(m->nlayers, sizeof(*m->layers)))) {
-		fail(err, errlen, "[0].Layers: out of memory");
+		errf(err, errlen, "[0].Layers: out of memory");
 		goto bad;
 	}
 	for (size_t i = 0; i < m->nlayers; i++) {
@@ -160,20 +151,20 @@ int docker_manifest_parse(const char *text, size_t len, struct docker_manifest *
 	}
 	m->ntags = json_array_size(tags);
 	if (!(m->tags = table(m->ntags, sizeof(*m->tags)))) {
-		fail(err, errlen, "[0].RepoTags: out of memory");
+		errf(err, errlen, "[0].RepoTags: out of memory");
 		goto bad;
 	}
 	for (size_t i = 0; i < m->ntags; i++) {
 		const char *t = json_string_value(json_array_get(tags, i));
 		if (!t || !image_tag_ok(t)) {
-			fail(err, errlen,
+			errf(err, errlen,
 			     "[0].RepoTags[%zu]: must be a tag (1 to %d printable characters, "
 			     "no spaces)",
 			     i, IMAGE_TAG_MAX);
 			goto bad;
 		}
 		if (!(m->tags[i] = strdup(t))) {
-			fail(err, errlen, "[0].RepoTags: out of memory");
+			errf(err, errlen, "[0].RepoTags: out of memory");
 			goto bad;
 		}
 	}
@@ -205,13 +196,13 @@ int oci_index_parse(const char *text, size_t len, struct oci_index *x, char *err
 		return -1;
 	const json_t *ms, *d, *mt, *ann, *ref;
 	if (!json_is_object(j)) {
-		fail(err, errlen, "must be a JSON object");
+		errf(err, errlen, "must be a JSON object");
 		goto bad;
 	}
 	if (member(j, "manifests", JSON_ARRAY, "", "an array", &ms, err, errlen))
 		goto bad;
 	if (!(d = json_array_get(ms, 0))) {
-		fail(err, errlen, "manifests: must name at least one manifest");
+		errf(err, errlen, "manifests: must name at least one manifest");
 		goto bad;
 	}
 	if (descriptor(d, "manifests[0]", x->manifest, err, errlen) ||
@@ -223,14 +214,14 @@ int oci_index_parse(const char *text, size_t len, struct oci_index *x, char *err
 		goto bad;
 	x->nested = mt && !strcmp(json_string_value(mt), OCI_INDEX_TYPE);
 	if (ref && !image_tag_ok(json_string_value(ref))) {
-		fail(err, errlen,
+		errf(err, errlen,
 		     "manifests[0].annotations." OCI_REF_NAME
 		     ": must be a tag (1 to %d printable characters, no spaces)",
 		     IMAGE_TAG_MAX);
 		goto bad;
 	}
 	if (ref && !(x->ref = strdup(json_string_value(ref)))) {
-		fail(err, errlen, "out of memory");
+		errf(err, errlen, "out of memory");
 		goto bad;
 	}
 	json_decref(j);
@@ -257,23 +248,23 @@ int oci_manifest_parse(const char *text, size_t len, struct oci_manifest *m, cha
 	const json_t *cfg, *ls;
 	char where[32];
 	if (!json_is_object(j)) {
-		fail(err, errlen, "must be a JSON object");
+		errf(err, errlen, "must be a JSON object");
 		goto bad;
 	}
 	if (!(cfg = json_object_get(j, "config"))) {
-		fail(err, errlen, "config: missing");
+		errf(err, errlen, "config: missing");
 		goto bad;
 	}
 	if (descriptor(cfg, "config", m->config, err, errlen) ||
 	    member(j, "layers", JSON_ARRAY, "", "an array", &ls, err, errlen))
 		goto bad;
 	if (!ls) {
-		fail(err, errlen, "layers: missing");
+		errf(err, errlen, "layers: missing");
 		goto bad;
 	}
 	m->nlayers = json_array_size(ls);
 	if (!(m->layers = table(m->nlayers, sizeof(*m->layers)))) {
-		fail(err, errlen, "layers: out of memory");
+		errf(err, errlen, "layers: out of memory");
 		goto bad;
 	}
 	for (size_t i = 0; i < m->nlayers; i++) {
@@ -303,7 +294,7 @@ int image_config_parse(const char *text, size_t len, struct image_config *c, cha
 		return -1;
 	const json_t *rootfs, *ids;
 	if (!json_is_object(c->json)) {
-		fail(err, errlen, "must be a JSON object");
+		errf(err, errlen, "must be a JSON object");
 		goto bad;
 	}
 	if (member(c->json, "config", JSON_OBJECT, "", "an object", &c->config, err, errlen) ||
@@ -311,17 +302,17 @@ int image_config_parse(const char *text, size_t len, struct image_config *c, cha
 	    member(rootfs, "diff_ids", JSON_ARRAY, "rootfs.", "an array", &ids, err, errlen))
 		goto bad;
 	if (!ids) {
-		fail(err, errlen, rootfs ? "rootfs.diff_ids: missing" : "rootfs: missing");
+		errf(err, errlen, rootfs ? "rootfs.diff_ids: missing" : "rootfs: missing");
 		goto bad;
 	}
 	c->ndiff_ids = json_array_size(ids);
 	if (!(c->diff_ids = table(c->ndiff_ids, sizeof(*c->diff_ids)))) {
-		fail(err, errlen, "rootfs.diff_ids: out of memory");
+		errf(err, errlen, "rootfs.diff_ids: out of memory");
 		goto bad;
 	}
 	for (size_t i = 0; i < c->ndiff_ids; i++)
 		if (!image_digest(json_string_value(json_array_get(ids, i)), c->diff_ids[i])) {
-			fail(err, errlen,
+			errf(err, errlen,
 			     "rootfs.diff_ids[%zu]: must be sha256: and 64 lowercase hex digits",
 			     i);
 			goto bad;

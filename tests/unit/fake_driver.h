@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "guestmem.h"
+#include "mmio_regs.h"
 #include "virtio_mmio.h"
 
 #define FAKE_DRV_QUEUES 4
@@ -46,18 +47,6 @@ static inline void fd_free(struct fake_driver *d)
 	gm_free(&d->gm);
 }
 
-static inline void fd_wr(struct fake_driver *d, uint32_t off, uint32_t val)
-{
-	virtio_mmio_write(d->t, off, (const uint8_t *)&val, 4);
-}
-
-static inline uint32_t fd_rd(struct fake_driver *d, uint32_t off)
-{
-	uint32_t val = 0;
-	virtio_mmio_read(d->t, off, (uint8_t *)&val, 4);
-	return val;
-}
-
 static inline void *fd_at(struct fake_driver *d, uint64_t gpa, uint64_t len)
 {
 	void *p = gm_ptr(&d->gm, gpa, len);
@@ -79,28 +68,23 @@ static inline void fd_bring_up(struct fake_driver *d, struct virtio_mmio *t, int
 			       uint64_t features)
 {
 	d->t = t;
-	fd_wr(d, VIRTIO_MMIO_STATUS, 1);
-	fd_wr(d, VIRTIO_MMIO_STATUS, 3);
-	fd_wr(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	fd_wr(d, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
-	fd_wr(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	fd_wr(d, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
-	fd_wr(d, VIRTIO_MMIO_STATUS, 0xb);
-	ck_assert_uint_eq(fd_rd(d, VIRTIO_MMIO_STATUS), 0xb);
+	mmio_wr(t, VIRTIO_MMIO_STATUS, 1);
+	mmio_wr(t, VIRTIO_MMIO_STATUS, 3);
+	mmio_wr(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	mmio_wr(t, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
+	mmio_wr(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	mmio_wr(t, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
+	mmio_wr(t, VIRTIO_MMIO_STATUS, 0xb);
+	ck_assert_uint_eq(mmio_rd(t, VIRTIO_MMIO_STATUS), 0xb);
 	for (int i = 0; i < nqueues; i++) {
 		uint64_t base = 0x1000 + FAKE_DRV_STRIDE * (uint64_t)i;
 		d->q[i] = (struct fake_drvq){
 			.desc = base, .avail = base + 0x1000, .used = base + 0x2000};
 		memset(fd_at(d, base, FAKE_DRV_STRIDE), 0, FAKE_DRV_STRIDE);
-		fd_wr(d, VIRTIO_MMIO_QUEUE_SEL, (uint32_t)i);
-		fd_wr(d, VIRTIO_MMIO_QUEUE_NUM, d->qsize);
-		fd_wr(d, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)d->q[i].desc);
-		fd_wr(d, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)d->q[i].avail);
-		fd_wr(d, VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)d->q[i].used);
-		fd_wr(d, VIRTIO_MMIO_QUEUE_READY, 1);
+		mmio_queue(t, (uint32_t)i, d->qsize, d->q[i].desc, d->q[i].avail, d->q[i].used);
 	}
-	fd_wr(d, VIRTIO_MMIO_STATUS, 0xf);
-	ck_assert_uint_eq(fd_rd(d, VIRTIO_MMIO_STATUS), 0xf);
+	mmio_wr(t, VIRTIO_MMIO_STATUS, 0xf);
+	ck_assert_uint_eq(mmio_rd(t, VIRTIO_MMIO_STATUS), 0xf);
 }
 
 /* Adds a chain of n buffers (gpa, len, all writable or all readable) to

@@ -16,6 +16,7 @@
 
 #include "check_main.h"
 #include "fake_virtq.h"
+#include "mmio_regs.h"
 #include "virtio_blk.h"
 
 #define DISK_SIZE (64 * 1024)
@@ -95,34 +96,22 @@ static void on_irq(void *opaque)
 	irqs++;
 }
 
-static void wr(uint32_t off, uint32_t v)
-{
-	virtio_mmio_write(&b.transport, off, (const uint8_t *)&v, 4);
-}
-
-static uint32_t rd(uint32_t off)
-{
-	uint32_t v = 0;
-	virtio_mmio_read(&b.transport, off, (uint8_t *)&v, 4);
-	return v;
-}
-
 /* What Linux does to bring the device up, with one 16-entry queue. */
 static void bring_up(unsigned allow)
 {
 	virtio_blk_init(&b, DISK_SIZE, allow, "test-disk", &f.gm, &io, on_irq, NULL);
-	wr(VIRTIO_MMIO_STATUS, 1);
-	wr(VIRTIO_MMIO_STATUS, 3);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
-	wr(VIRTIO_MMIO_STATUS, 0xb);
-	wr(VIRTIO_MMIO_QUEUE_NUM, 16);
-	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)FAKE_DESC);
-	wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)FAKE_AVAIL);
-	wr(VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)FAKE_USED);
-	wr(VIRTIO_MMIO_QUEUE_READY, 1);
-	wr(VIRTIO_MMIO_STATUS, 0xf);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), 0xf);
+	mmio_wr(&b.transport, VIRTIO_MMIO_STATUS, 1);
+	mmio_wr(&b.transport, VIRTIO_MMIO_STATUS, 3);
+	mmio_wr(&b.transport, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	mmio_wr(&b.transport, VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
+	mmio_wr(&b.transport, VIRTIO_MMIO_STATUS, 0xb);
+	mmio_wr(&b.transport, VIRTIO_MMIO_QUEUE_NUM, 16);
+	mmio_wr(&b.transport, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)FAKE_DESC);
+	mmio_wr(&b.transport, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)FAKE_AVAIL);
+	mmio_wr(&b.transport, VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)FAKE_USED);
+	mmio_wr(&b.transport, VIRTIO_MMIO_QUEUE_READY, 1);
+	mmio_wr(&b.transport, VIRTIO_MMIO_STATUS, 0xf);
+	ck_assert_uint_eq(mmio_rd(&b.transport, VIRTIO_MMIO_STATUS), 0xf);
 }
 
 static void setup(void)
@@ -175,8 +164,9 @@ START_TEST(config_space)
 	uint32_t v = 0;
 	virtio_mmio_read(&b.transport, VIRTIO_MMIO_CONFIG + 12, (uint8_t *)&v, 4);
 	ck_assert_uint_eq(v, VIRTIO_BLK_SEG_MAX);
-	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_DEVICE_FEATURES) & (1u << VIRTIO_BLK_F_RO), 0);
+	mmio_wr(&b.transport, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	ck_assert_uint_eq(
+		mmio_rd(&b.transport, VIRTIO_MMIO_DEVICE_FEATURES) & (1u << VIRTIO_BLK_F_RO), 0);
 	v = 0xffffffff;
 	virtio_mmio_read(&b.transport, VIRTIO_MMIO_CONFIG + 0xf0, (uint8_t *)&v, 4);
 	ck_assert_uint_eq(v, 0); /* past the config: zeros */
@@ -196,7 +186,7 @@ START_TEST(read_completes_later)
 	ck_assert_uint_eq(fake_used(&f, 0).len, 1025); /* data and status */
 	ck_assert_mem_eq(gm_ptr(&f.gm, DATA, 1024), disk + 1024, 1024);
 	ck_assert_int_eq(irqs, 1);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS), 1);
+	ck_assert_uint_eq(mmio_rd(&b.transport, VIRTIO_MMIO_INTERRUPT_STATUS), 1);
 }
 END_TEST
 
@@ -220,10 +210,13 @@ END_TEST
 START_TEST(read_only_disk)
 {
 	bring_up(BLK_REQ_RO | BLK_REQ_DISCARD);
-	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	ck_assert_uint_ne(rd(VIRTIO_MMIO_DEVICE_FEATURES) & (1u << VIRTIO_BLK_F_RO), 0);
+	mmio_wr(&b.transport, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	ck_assert_uint_ne(
+		mmio_rd(&b.transport, VIRTIO_MMIO_DEVICE_FEATURES) & (1u << VIRTIO_BLK_F_RO), 0);
 	/* Read-only wins: no discard offered. */
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_DEVICE_FEATURES) & (1u << VIRTIO_BLK_F_DISCARD), 0);
+	ck_assert_uint_eq(mmio_rd(&b.transport, VIRTIO_MMIO_DEVICE_FEATURES) &
+				  (1u << VIRTIO_BLK_F_DISCARD),
+			  0);
 	request(VIRTIO_BLK_T_OUT, 0, 512, false);
 	ck_assert(!op.pending); /* never reaches the backend */
 	ck_assert_uint_eq(status(), VIRTIO_BLK_S_IOERR);
@@ -260,8 +253,8 @@ static void segment(uint64_t sector, uint32_t n, uint32_t flags)
 
 START_TEST(discard_and_write_zeroes)
 {
-	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	uint32_t feat = rd(VIRTIO_MMIO_DEVICE_FEATURES);
+	mmio_wr(&b.transport, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	uint32_t feat = mmio_rd(&b.transport, VIRTIO_MMIO_DEVICE_FEATURES);
 	ck_assert_uint_ne(feat & (1u << VIRTIO_BLK_F_DISCARD), 0);
 	ck_assert_uint_ne(feat & (1u << VIRTIO_BLK_F_WRITE_ZEROES), 0);
 	segment(4, 8, 0);
@@ -306,14 +299,14 @@ START_TEST(malformed_ring_needs_reset)
 	fake_desc(&f, 0, HDR, 16, VRING_DESC_F_NEXT, 0); /* a loop */
 	fake_publish(&f, 0);
 	virtio_blk_process(&b);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET,
+	ck_assert_uint_eq(mmio_rd(&b.transport, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET,
 			  VIRTIO_CONFIG_S_NEEDS_RESET);
 	ck_assert_int_eq(irqs, 1); /* a config interrupt tells the driver */
 	/* The device takes no more requests until reset. */
 	request(VIRTIO_BLK_T_IN, 0, 512, true);
 	ck_assert(!op.pending);
-	wr(VIRTIO_MMIO_STATUS, 0);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), 0);
+	mmio_wr(&b.transport, VIRTIO_MMIO_STATUS, 0);
+	ck_assert_uint_eq(mmio_rd(&b.transport, VIRTIO_MMIO_STATUS), 0);
 }
 END_TEST
 
@@ -359,7 +352,8 @@ START_TEST(reset_waits_for_requests_in_flight)
 	ck_assert(op.pending);
 	struct backend_thread bt = {0};
 	ck_assert_int_eq(pthread_create(&bt.t, NULL, backend_main, &bt), 0);
-	wr(VIRTIO_MMIO_STATUS, 0); /* the driver resets with the read in flight */
+	mmio_wr(&b.transport, VIRTIO_MMIO_STATUS,
+		0); /* the driver resets with the read in flight */
 	/* The reset came back only after the completion, ... */
 	ck_assert_msg(atomic_load(&bt.done), "reset returned with a request in flight");
 	pthread_join(bt.t, NULL);
@@ -370,7 +364,7 @@ START_TEST(reset_waits_for_requests_in_flight)
 	ck_assert_int_eq(b.inflight, 0);
 	ck_assert_int_eq(b.orphans, 0);
 	/* A reset with nothing in flight does not wait. */
-	wr(VIRTIO_MMIO_STATUS, 0);
+	mmio_wr(&b.transport, VIRTIO_MMIO_STATUS, 0);
 	/* And the device comes up again. */
 	memset(f.gm.region[0].host + FAKE_AVAIL, 0, 0x20000);
 	f.avail_idx = 0;
@@ -387,7 +381,7 @@ START_TEST(stop_releases_a_waiting_reset)
 	request(VIRTIO_BLK_T_OUT, 0, 512, false);
 	struct backend_thread bt = {.stop = true};
 	ck_assert_int_eq(pthread_create(&bt.t, NULL, backend_main, &bt), 0);
-	wr(VIRTIO_MMIO_STATUS, 0); /* returns once the loop says it is done */
+	mmio_wr(&b.transport, VIRTIO_MMIO_STATUS, 0); /* returns once the loop says it is done */
 	ck_assert_msg(atomic_load(&bt.done), "reset returned before the stop");
 	pthread_join(bt.t, NULL);
 	ck_assert(op.pending);
@@ -404,7 +398,7 @@ START_TEST(stop_releases_a_waiting_reset)
 	virtio_blk_stop(&b);
 	request(VIRTIO_BLK_T_IN, 0, 512, true);
 	ck_assert(op.pending);
-	wr(VIRTIO_MMIO_STATUS, 0);
+	mmio_wr(&b.transport, VIRTIO_MMIO_STATUS, 0);
 	ck_assert_int_eq(b.orphans, 1);
 }
 END_TEST

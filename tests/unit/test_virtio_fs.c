@@ -14,6 +14,7 @@
 #include "check_main.h"
 #include "fake_virtq.h"
 #include "fuse_req.h"
+#include "mmio_regs.h"
 #include "virtio_fs.h"
 
 static struct fake_vq f;
@@ -242,18 +243,6 @@ static void on_irq(void *opaque)
 	irqs++;
 }
 
-static void wr(uint32_t off, uint32_t val)
-{
-	virtio_mmio_write(&dev.transport, off, (const uint8_t *)&val, 4);
-}
-
-static uint32_t rd(uint32_t off)
-{
-	uint32_t val = 0;
-	virtio_mmio_read(&dev.transport, off, (uint8_t *)&val, 4);
-	return val;
-}
-
 #define QS 16
 static uint64_t qbase(int q)
 {
@@ -262,21 +251,17 @@ static uint64_t qbase(int q)
 
 static void bring_up(void)
 {
-	wr(VIRTIO_MMIO_STATUS, 1);
-	wr(VIRTIO_MMIO_STATUS, 3);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
-	wr(VIRTIO_MMIO_STATUS, 0xb);
+	mmio_wr(&dev.transport, VIRTIO_MMIO_STATUS, 1);
+	mmio_wr(&dev.transport, VIRTIO_MMIO_STATUS, 3);
+	mmio_wr(&dev.transport, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	mmio_wr(&dev.transport, VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
+	mmio_wr(&dev.transport, VIRTIO_MMIO_STATUS, 0xb);
 	for (int q = 0; q < VIRTIO_FS_NQUEUES; q++) {
-		wr(VIRTIO_MMIO_QUEUE_SEL, q);
-		wr(VIRTIO_MMIO_QUEUE_NUM, QS);
-		wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)qbase(q));
-		wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)qbase(q) + 0x1000);
-		wr(VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)qbase(q) + 0x2000);
-		wr(VIRTIO_MMIO_QUEUE_READY, 1);
+		mmio_queue(&dev.transport, (uint32_t)q, QS, qbase(q), qbase(q) + 0x1000,
+			   qbase(q) + 0x2000);
 	}
-	wr(VIRTIO_MMIO_STATUS, 0xf);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), 0xf);
+	mmio_wr(&dev.transport, VIRTIO_MMIO_STATUS, 0xf);
+	ck_assert_uint_eq(mmio_rd(&dev.transport, VIRTIO_MMIO_STATUS), 0xf);
 }
 
 /* Puts a one-buffer writable chain on queue q (descriptor d) and makes it
@@ -311,7 +296,7 @@ static void dev_teardown(void)
 
 START_TEST(config_has_tag_and_one_request_queue)
 {
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_DEVICE_ID), 26);
+	ck_assert_uint_eq(mmio_rd(&dev.transport, VIRTIO_MMIO_DEVICE_ID), 26);
 	struct virtio_fs_config c;
 	for (uint32_t i = 0; i < sizeof(c); i++)
 		virtio_mmio_read(&dev.transport, 0x100 + i, (uint8_t *)&c + i, 1);
@@ -353,8 +338,8 @@ START_TEST(reset_with_nothing_in_flight_and_after_stop)
 	ck_assert_int_eq(nsubmitted, 1);
 	/* The backend still has it: a stopped device does not wait. */
 	virtio_fs_stop(&dev);
-	wr(VIRTIO_MMIO_STATUS, 0);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), 0);
+	mmio_wr(&dev.transport, VIRTIO_MMIO_STATUS, 0);
+	ck_assert_uint_eq(mmio_rd(&dev.transport, VIRTIO_MMIO_STATUS), 0);
 	/* Its late completion is not pushed into the reset queue. */
 	virtio_fs_complete(&dev, submitted[0], 16);
 	ck_assert_uint_eq(used_idx(1), 0);
@@ -369,7 +354,8 @@ START_TEST(bad_ring_needs_reset)
 	*(uint16_t *)gm_ptr(&f.gm, qbase(1) + 0x1000 + 2, 2) = 1;
 	virtio_fs_process(&dev, 1);
 	ck_assert_int_eq(nsubmitted, 0);
-	ck_assert_uint_ne(rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+	ck_assert_uint_ne(mmio_rd(&dev.transport, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET,
+			  0);
 }
 END_TEST
 

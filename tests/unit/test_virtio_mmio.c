@@ -7,6 +7,7 @@
 
 #include "check_main.h"
 #include "fake_virtq.h"
+#include "mmio_regs.h"
 #include "virtio_mmio.h"
 
 static struct fake_vq f; /* guest memory and ring addresses */
@@ -74,80 +75,68 @@ static void teardown(void)
 	fake_vq_free(&f);
 }
 
-static uint32_t rd(uint32_t off)
-{
-	uint32_t v = 0xdeadbeef;
-	virtio_mmio_read(&m, off, (uint8_t *)&v, 4);
-	return v;
-}
-
-static void wr(uint32_t off, uint32_t v)
-{
-	virtio_mmio_write(&m, off, (const uint8_t *)&v, 4);
-}
-
 /* The Linux driver's order: ACK, DRIVER, features, FEATURES_OK. */
 static void negotiate(uint64_t features)
 {
-	wr(VIRTIO_MMIO_STATUS, 1);
-	wr(VIRTIO_MMIO_STATUS, 3);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
-	wr(VIRTIO_MMIO_STATUS, 3 | VIRTIO_CONFIG_S_FEATURES_OK);
+	mmio_wr(&m, VIRTIO_MMIO_STATUS, 1);
+	mmio_wr(&m, VIRTIO_MMIO_STATUS, 3);
+	mmio_wr(&m, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	mmio_wr(&m, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
+	mmio_wr(&m, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	mmio_wr(&m, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
+	mmio_wr(&m, VIRTIO_MMIO_STATUS, 3 | VIRTIO_CONFIG_S_FEATURES_OK);
 }
 
 static void setup_queue0(uint32_t size)
 {
-	wr(VIRTIO_MMIO_QUEUE_SEL, 0);
-	wr(VIRTIO_MMIO_QUEUE_NUM, size);
-	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)FAKE_DESC);
-	wr(VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
-	wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)FAKE_AVAIL);
-	wr(VIRTIO_MMIO_QUEUE_AVAIL_HIGH, 0);
-	wr(VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)FAKE_USED);
-	wr(VIRTIO_MMIO_QUEUE_USED_HIGH, 0);
-	wr(VIRTIO_MMIO_QUEUE_READY, 1);
+	mmio_wr(&m, VIRTIO_MMIO_QUEUE_SEL, 0);
+	mmio_wr(&m, VIRTIO_MMIO_QUEUE_NUM, size);
+	mmio_wr(&m, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)FAKE_DESC);
+	mmio_wr(&m, VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
+	mmio_wr(&m, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)FAKE_AVAIL);
+	mmio_wr(&m, VIRTIO_MMIO_QUEUE_AVAIL_HIGH, 0);
+	mmio_wr(&m, VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)FAKE_USED);
+	mmio_wr(&m, VIRTIO_MMIO_QUEUE_USED_HIGH, 0);
+	mmio_wr(&m, VIRTIO_MMIO_QUEUE_READY, 1);
 }
 
 static const uint64_t V1 = 1ULL << VIRTIO_F_VERSION_1;
 
 START_TEST(identity_registers)
 {
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_MAGIC_VALUE), 0x74726976);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_VERSION), 2);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_DEVICE_ID), 2);
-	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_DEVICE_FEATURES), 1u << FEATURE_X);
-	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_DEVICE_FEATURES), 1); /* VERSION_1 is bit 32 */
-	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 2);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_DEVICE_FEATURES), 0);
-	wr(VIRTIO_MMIO_QUEUE_SEL, 1);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_NUM_MAX), 256);
-	wr(VIRTIO_MMIO_QUEUE_SEL, 2); /* no such queue */
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_NUM_MAX), 0);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_SHM_LEN_LOW), 0xffffffff);
+	ck_assert_uint_eq(mmio_rd(&m, VIRTIO_MMIO_MAGIC_VALUE), 0x74726976);
+	ck_assert_uint_eq(mmio_rd(&m, VIRTIO_MMIO_VERSION), 2);
+	ck_assert_uint_eq(mmio_rd(&m, VIRTIO_MMIO_DEVICE_ID), 2);
+	mmio_wr(&m, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	ck_assert_uint_eq(mmio_rd(&m, VIRTIO_MMIO_DEVICE_FEATURES), 1u << FEATURE_X);
+	mmio_wr(&m, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+	ck_assert_uint_eq(mmio_rd(&m, VIRTIO_MMIO_DEVICE_FEATURES), 1); /* VERSION_1 is bit 32 */
+	mmio_wr(&m, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 2);
+	ck_assert_uint_eq(mmio_rd(&m, VIRTIO_MMIO_DEVICE_FEATURES), 0);
+	mmio_wr(&m, VIRTIO_MMIO_QUEUE_SEL, 1);
+	ck_assert_uint_eq(mmio_rd(&m, VIRTIO_MMIO_QUEUE_NUM_MAX), 256);
+	mmio_wr(&m, VIRTIO_MMIO_QUEUE_SEL, 2); /* no such queue */
+	ck_assert_uint_eq(mmio_rd(&m, VIRTIO_MMIO_QUEUE_NUM_MAX), 0);
+	ck_assert_uint_eq(mmio_rd(&m, VIRTIO_MMIO_SHM_LEN_LOW), 0xffffffff);
 	/* A 2-byte register access reads zeros and writes nothing. */
 	uint16_t h = 0xffff;
 	virtio_mmio_read(&m, VIRTIO_MMIO_MAGIC_VALUE, (uint8_t *)&h, 2);
 	ck_assert_uint_eq(h, 0);
 	virtio_mmio_write(&m, VIRTIO_MMIO_STATUS, (const uint8_t *)&h, 2);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), 0);
+	ck_assert_uint_eq(mmio_rd(&m, VIRTIO_MMIO_STATUS), 0);
 }
 END_TEST
 
 START_TEST(full_initialisation)
 {
 	negotiate(V1 | 1ULL << FEATURE_X);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), 3 | VIRTIO_CONFIG_S_FEATURES_OK);
+	ck_assert_uint_eq(mmio_rd(&m, VIRTIO_MMIO_STATUS), 3 | VIRTIO_CONFIG_S_FEATURES_OK);
 	setup_queue0(16);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_READY), 1);
+	ck_assert_uint_eq(mmio_rd(&m, VIRTIO_MMIO_QUEUE_READY), 1);
 	ck_assert_ptr_nonnull(m.queue[0].desc);
 	ck_assert_int_eq(activated, 0);
-	wr(VIRTIO_MMIO_STATUS, 0xf);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), 0xf);
+	mmio_wr(&m, VIRTIO_MMIO_STATUS, 0xf);
+	ck_assert_uint_eq(mmio_rd(&m, VIRTIO_MMIO_STATUS), 0xf);
 	ck_assert_int_eq(activated, 1);
 	ck_assert_uint_eq(active_features, V1 | 1ULL << FEATURE_X);
 	ck_assert_int_eq(irqs, 0);
@@ -157,15 +146,15 @@ END_TEST
 START_TEST(features_ok_refused)
 {
 	negotiate(V1 | 1ULL << 7); /* bit 7 was not offered */
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), 3);
-	wr(VIRTIO_MMIO_STATUS, 0);
+	ck_assert_uint_eq(mmio_rd(&m, VIRTIO_MMIO_STATUS), 3);
+	mmio_wr(&m, VIRTIO_MMIO_STATUS, 0);
 	negotiate(1ULL << FEATURE_X); /* a legacy driver: no VERSION_1 */
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), 3);
+	ck_assert_uint_eq(mmio_rd(&m, VIRTIO_MMIO_STATUS), 3);
 	/* Features cannot change once accepted. */
-	wr(VIRTIO_MMIO_STATUS, 0);
+	mmio_wr(&m, VIRTIO_MMIO_STATUS, 0);
 	negotiate(V1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, 1u << FEATURE_X);
+	mmio_wr(&m, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	mmio_wr(&m, VIRTIO_MMIO_DRIVER_FEATURES, 1u << FEATURE_X);
 	ck_assert_uint_eq(m.driver_features, V1);
 }
 END_TEST
@@ -187,16 +176,16 @@ START_TEST(status_transition_table)
 	ck_assert(!virtio_status_allowed(A | FAIL, A | D | FAIL));
 
 	/* A bad write before DRIVER_OK: NEEDS_RESET, but no interrupt. */
-	wr(VIRTIO_MMIO_STATUS, D);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), NR);
+	mmio_wr(&m, VIRTIO_MMIO_STATUS, D);
+	ck_assert_uint_eq(mmio_rd(&m, VIRTIO_MMIO_STATUS), NR);
 	ck_assert_int_eq(irqs, 0);
 	/* After DRIVER_OK: NEEDS_RESET and a config interrupt. */
-	wr(VIRTIO_MMIO_STATUS, 0);
+	mmio_wr(&m, VIRTIO_MMIO_STATUS, 0);
 	negotiate(V1);
-	wr(VIRTIO_MMIO_STATUS, A | D | FO | DO);
-	wr(VIRTIO_MMIO_STATUS, A);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), A | D | FO | DO | NR);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_CONFIG);
+	mmio_wr(&m, VIRTIO_MMIO_STATUS, A | D | FO | DO);
+	mmio_wr(&m, VIRTIO_MMIO_STATUS, A);
+	ck_assert_uint_eq(mmio_rd(&m, VIRTIO_MMIO_STATUS), A | D | FO | DO | NR);
+	ck_assert_uint_eq(mmio_rd(&m, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_CONFIG);
 	ck_assert_int_eq(irqs, 1);
 }
 END_TEST
@@ -204,22 +193,22 @@ END_TEST
 START_TEST(queue_setup_only_in_its_window)
 {
 	/* Before FEATURES_OK: ignored. */
-	wr(VIRTIO_MMIO_STATUS, 1);
-	wr(VIRTIO_MMIO_STATUS, 3);
-	wr(VIRTIO_MMIO_QUEUE_NUM, 16);
+	mmio_wr(&m, VIRTIO_MMIO_STATUS, 1);
+	mmio_wr(&m, VIRTIO_MMIO_STATUS, 3);
+	mmio_wr(&m, VIRTIO_MMIO_QUEUE_NUM, 16);
 	ck_assert_uint_eq(m.queue[0].size, 0);
-	wr(VIRTIO_MMIO_STATUS, 0);
+	mmio_wr(&m, VIRTIO_MMIO_STATUS, 0);
 	negotiate(V1);
 	setup_queue0(16);
 	/* A ready queue cannot be moved. */
-	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, 0x50000);
+	mmio_wr(&m, VIRTIO_MMIO_QUEUE_DESC_LOW, 0x50000);
 	ck_assert_uint_eq(m.queue[0].desc_gpa, FAKE_DESC);
-	wr(VIRTIO_MMIO_STATUS, 0xf);
+	mmio_wr(&m, VIRTIO_MMIO_STATUS, 0xf);
 	/* After DRIVER_OK: ignored. */
-	wr(VIRTIO_MMIO_QUEUE_SEL, 1);
-	wr(VIRTIO_MMIO_QUEUE_NUM, 16);
+	mmio_wr(&m, VIRTIO_MMIO_QUEUE_SEL, 1);
+	mmio_wr(&m, VIRTIO_MMIO_QUEUE_NUM, 16);
 	ck_assert_uint_eq(m.queue[1].size, 0);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS) & 0x40, 0);
+	ck_assert_uint_eq(mmio_rd(&m, VIRTIO_MMIO_STATUS) & 0x40, 0);
 }
 END_TEST
 
@@ -227,20 +216,20 @@ START_TEST(bad_queue_needs_reset)
 {
 	negotiate(V1);
 	setup_queue0(12); /* not a power of 2 */
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_READY), 0);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS) & 0x40, 0x40);
-	wr(VIRTIO_MMIO_STATUS, 0);
+	ck_assert_uint_eq(mmio_rd(&m, VIRTIO_MMIO_QUEUE_READY), 0);
+	ck_assert_uint_eq(mmio_rd(&m, VIRTIO_MMIO_STATUS) & 0x40, 0x40);
+	mmio_wr(&m, VIRTIO_MMIO_STATUS, 0);
 	negotiate(V1);
 	setup_queue0(512); /* above QueueNumMax */
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_READY), 0);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS) & 0x40, 0x40);
-	wr(VIRTIO_MMIO_STATUS, 0);
+	ck_assert_uint_eq(mmio_rd(&m, VIRTIO_MMIO_QUEUE_READY), 0);
+	ck_assert_uint_eq(mmio_rd(&m, VIRTIO_MMIO_STATUS) & 0x40, 0x40);
+	mmio_wr(&m, VIRTIO_MMIO_STATUS, 0);
 	negotiate(V1);
-	wr(VIRTIO_MMIO_QUEUE_NUM, 16);
-	wr(VIRTIO_MMIO_QUEUE_USED_HIGH, 0x10); /* far outside guest memory */
-	wr(VIRTIO_MMIO_QUEUE_READY, 1);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_READY), 0);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS) & 0x40, 0x40);
+	mmio_wr(&m, VIRTIO_MMIO_QUEUE_NUM, 16);
+	mmio_wr(&m, VIRTIO_MMIO_QUEUE_USED_HIGH, 0x10); /* far outside guest memory */
+	mmio_wr(&m, VIRTIO_MMIO_QUEUE_READY, 1);
+	ck_assert_uint_eq(mmio_rd(&m, VIRTIO_MMIO_QUEUE_READY), 0);
+	ck_assert_uint_eq(mmio_rd(&m, VIRTIO_MMIO_STATUS) & 0x40, 0x40);
 }
 END_TEST
 
@@ -248,8 +237,8 @@ START_TEST(activate_refused_needs_reset)
 {
 	refuse_activate = 1;
 	negotiate(V1);
-	wr(VIRTIO_MMIO_STATUS, 0xf);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), 0xf | 0x40);
+	mmio_wr(&m, VIRTIO_MMIO_STATUS, 0xf);
+	ck_assert_uint_eq(mmio_rd(&m, VIRTIO_MMIO_STATUS), 0xf | 0x40);
 	ck_assert_int_eq(irqs, 1);
 }
 END_TEST
@@ -258,13 +247,13 @@ START_TEST(reset_clears_everything)
 {
 	negotiate(V1);
 	setup_queue0(16);
-	wr(VIRTIO_MMIO_STATUS, 0xf);
+	mmio_wr(&m, VIRTIO_MMIO_STATUS, 0xf);
 	virtio_mmio_signal_used(&m);
-	wr(VIRTIO_MMIO_STATUS, 0);
+	mmio_wr(&m, VIRTIO_MMIO_STATUS, 0);
 	ck_assert_int_eq(resets, 1);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_STATUS), 0);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_READY), 0);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	ck_assert_uint_eq(mmio_rd(&m, VIRTIO_MMIO_STATUS), 0);
+	ck_assert_uint_eq(mmio_rd(&m, VIRTIO_MMIO_QUEUE_READY), 0);
+	ck_assert_uint_eq(mmio_rd(&m, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
 	ck_assert_uint_eq(m.driver_features, 0);
 	ck_assert_ptr_null(m.queue[0].desc);
 	ck_assert_ptr_eq(m.queue[0].gm, &f.gm); /* ready for the next driver */
@@ -275,12 +264,12 @@ START_TEST(interrupts_and_ack)
 {
 	virtio_mmio_signal_used(&m);
 	ck_assert_int_eq(irqs, 1);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
+	ck_assert_uint_eq(mmio_rd(&m, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
 	virtio_mmio_signal_config(&m);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS), 3);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_CONFIG_GENERATION), 1);
-	wr(VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_CONFIG);
+	ck_assert_uint_eq(mmio_rd(&m, VIRTIO_MMIO_INTERRUPT_STATUS), 3);
+	ck_assert_uint_eq(mmio_rd(&m, VIRTIO_MMIO_CONFIG_GENERATION), 1);
+	mmio_wr(&m, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
+	ck_assert_uint_eq(mmio_rd(&m, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_CONFIG);
 }
 END_TEST
 
@@ -288,14 +277,14 @@ START_TEST(notify_only_when_running)
 {
 	negotiate(V1);
 	setup_queue0(16);
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	mmio_wr(&m, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	ck_assert_int_eq(notified, -1); /* not DRIVER_OK yet */
-	wr(VIRTIO_MMIO_STATUS, 0xf);
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 1); /* queue 1 never became ready */
+	mmio_wr(&m, VIRTIO_MMIO_STATUS, 0xf);
+	mmio_wr(&m, VIRTIO_MMIO_QUEUE_NOTIFY, 1); /* queue 1 never became ready */
 	ck_assert_int_eq(notified, -1);
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 7);
+	mmio_wr(&m, VIRTIO_MMIO_QUEUE_NOTIFY, 7);
 	ck_assert_int_eq(notified, -1);
-	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	mmio_wr(&m, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	ck_assert_int_eq(notified, 0);
 }
 END_TEST
@@ -309,8 +298,8 @@ START_TEST(config_space)
 	b[0] = 0x99;
 	virtio_mmio_write(&m, VIRTIO_MMIO_CONFIG + 1, b, 1); /* before DRIVER: ignored */
 	ck_assert_uint_eq(config[1], 2);
-	wr(VIRTIO_MMIO_STATUS, 1);
-	wr(VIRTIO_MMIO_STATUS, 3);
+	mmio_wr(&m, VIRTIO_MMIO_STATUS, 1);
+	mmio_wr(&m, VIRTIO_MMIO_STATUS, 3);
 	virtio_mmio_write(&m, VIRTIO_MMIO_CONFIG + 1, b, 1);
 	ck_assert_uint_eq(config[1], 0x99);
 }

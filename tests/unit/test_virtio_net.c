@@ -184,10 +184,10 @@ static void teardown(void)
 static uint64_t offered(void)
 {
 	uint64_t f;
-	fd_wr(&drv, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	f = fd_rd(&drv, VIRTIO_MMIO_DEVICE_FEATURES);
-	fd_wr(&drv, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-	return f | (uint64_t)fd_rd(&drv, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
+	mmio_wr(drv.t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	f = mmio_rd(drv.t, VIRTIO_MMIO_DEVICE_FEATURES);
+	mmio_wr(drv.t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+	return f | (uint64_t)mmio_rd(drv.t, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
 }
 
 static void frame_bytes(uint8_t *p, uint32_t len, uint8_t seed)
@@ -340,12 +340,12 @@ START_TEST(config_mac_features_and_link)
 	ck_assert_uint_ne(f & F(VIRTIO_NET_F_HOST_UFO), 0);
 
 	bring_up(LINUX & ~ALL_GUEST);
-	uint32_t gen = fd_rd(&drv, VIRTIO_MMIO_CONFIG_GENERATION);
+	uint32_t gen = mmio_rd(drv.t, VIRTIO_MMIO_CONFIG_GENERATION);
 	virtio_net_set_link(&v, false);
 	virtio_mmio_read(&v.transport, 0x106, cfg, 1);
 	ck_assert_uint_eq(cfg[0], 0);
-	ck_assert_uint_ne(fd_rd(&drv, VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_CONFIG, 0);
-	ck_assert_uint_ne(fd_rd(&drv, VIRTIO_MMIO_CONFIG_GENERATION), gen);
+	ck_assert_uint_ne(mmio_rd(drv.t, VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_CONFIG, 0);
+	ck_assert_uint_ne(mmio_rd(drv.t, VIRTIO_MMIO_CONFIG_GENERATION), gen);
 }
 END_TEST
 
@@ -355,7 +355,7 @@ START_TEST(offloads_follow_the_driver)
 	ck_assert_int_eq(be_log.offloads, 1);
 	ck_assert_uint_eq(be_log.offload, ALL_GUEST & ~F(VIRTIO_NET_F_GUEST_TSO6));
 	/* A reset and a driver that takes no offloads: none left on. */
-	fd_wr(&drv, VIRTIO_MMIO_STATUS, 0);
+	mmio_wr(drv.t, VIRTIO_MMIO_STATUS, 0);
 	ck_assert_int_eq(wakes, 2);
 	bring_up(F(VIRTIO_F_VERSION_1) | F(VIRTIO_NET_F_MAC));
 	ck_assert_int_eq(be_log.offloads, 2);
@@ -401,7 +401,7 @@ START_TEST(tx_bad_header_dropped)
 	ck_assert_int_eq(be_log.sends, 0);
 	ck_assert_uint_eq(fd_used_idx(&drv, NET_TXQ), 2);
 	ck_assert_uint_eq(v.stats.tx_errors, 2);
-	ck_assert_uint_eq(fd_rd(&drv, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+	ck_assert_uint_eq(mmio_rd(drv.t, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
 }
 END_TEST
 
@@ -419,7 +419,7 @@ START_TEST(rx_waits_for_enough_buffers)
 	struct virtio_net_hdr_v1 h = {0};
 	host_frame(&h, frame, sizeof(frame));
 	ck_assert_int_eq(be_log.recvs, 1); /* 16 * 4096 is not room enough */
-	fd_wr(&drv, VIRTIO_MMIO_STATUS, 0);
+	mmio_wr(drv.t, VIRTIO_MMIO_STATUS, 0);
 	bring_up(LINUX & ~ALL_GUEST);
 	rx_buffers(1, 1024);
 	ck_assert_int_eq(be_log.recvs, 1);
@@ -526,7 +526,7 @@ START_TEST(rx_read_in_flight_across_reset)
 	bring_up(LINUX);
 	rx_buffers(20, 4096);
 	ck_assert_int_eq(be_log.recvs, 1);
-	fd_wr(&drv, VIRTIO_MMIO_STATUS, 0);
+	mmio_wr(drv.t, VIRTIO_MMIO_STATUS, 0);
 	ck_assert_int_eq(be_log.cancels, 0); /* not on the vCPU thread */
 	bring_up(LINUX);
 	ck_assert_int_eq(be_log.cancels, 1); /* the loop ends the old read */
@@ -565,7 +565,7 @@ START_TEST(malformed_ring_needs_reset)
 	uint32_t len = 100;
 	fd_post(&drv, NET_TXQ, 1, &gpa, &len, false);
 	virtio_net_tx_kick(&v);
-	ck_assert_uint_ne(fd_rd(&drv, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+	ck_assert_uint_ne(mmio_rd(drv.t, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
 	ck_assert_int_eq(be_log.sends, 0);
 }
 END_TEST

@@ -261,7 +261,7 @@ START_TEST(config_cid)
 	uint32_t hi = 0xffffffff;
 	virtio_mmio_read(&v.transport, VIRTIO_MMIO_CONFIG + 4, (uint8_t *)&hi, 4);
 	ck_assert_uint_eq(hi, 0);
-	ck_assert_uint_eq(fd_rd(&drv, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_VSOCK);
+	ck_assert_uint_eq(mmio_rd(drv.t, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_VSOCK);
 }
 END_TEST
 
@@ -349,7 +349,7 @@ END_TEST
 
 START_TEST(host_connect_before_driver)
 {
-	fd_wr(&drv, VIRTIO_MMIO_STATUS, 0);
+	mmio_wr(drv.t, VIRTIO_MMIO_STATUS, 0);
 	ck_assert_ptr_null(virtio_vsock_host_connect(&v, 52, NULL));
 }
 END_TEST
@@ -640,7 +640,7 @@ START_TEST(foreign_and_malformed_packets)
 	ck_assert_uint_eq(h.op, VIRTIO_VSOCK_OP_RST);
 	ck_assert(!guest_recv(&h, NULL));
 	ck_assert_int_eq(be_log.connects, 0);
-	ck_assert_uint_eq(fd_rd(&drv, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+	ck_assert_uint_eq(mmio_rd(drv.t, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
 }
 END_TEST
 
@@ -651,7 +651,7 @@ START_TEST(malformed_ring_needs_reset)
 	uint32_t len = VSOCK_HDR_SIZE;
 	fd_post(&drv, VSOCK_TXQ, 1, &gpa, &len, false);
 	virtio_vsock_tx_kick(&v);
-	ck_assert_uint_ne(fd_rd(&drv, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+	ck_assert_uint_ne(mmio_rd(drv.t, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
 }
 END_TEST
 
@@ -660,7 +660,7 @@ START_TEST(reset_drops_connections)
 	rx_buffers(4, 4096);
 	struct gsock s;
 	struct vsock_conn *c = guest_connects(&s);
-	fd_wr(&drv, VIRTIO_MMIO_STATUS, 0);
+	mmio_wr(drv.t, VIRTIO_MMIO_STATUS, 0);
 	ck_assert_int_eq(wakes, 1);
 	ck_assert_int_eq(be_log.closes, 0); /* not on the vCPU thread */
 	virtio_vsock_poll(&v);
