@@ -18,6 +18,7 @@
 #include "commands.h"
 #include "files.h"
 #include "hooks.h"
+#include "launch.h"
 #include "oci.h"
 #include "rt.h"
 #include "rtnet.h"
@@ -47,6 +48,21 @@ static int create_network(struct rt_container *c, pid_t pid, char *err, size_t e
 	return 0;
 }
 
+/* A memory limit above the host's RAM, refused before anything is made:
+ * guest memory is mapped MAP_NORESERVE, so such a VM would boot and be
+ * OOM-killed once the guest used more than the host has (`vmm run
+ * --memory` refuses the same, with the same words). Without a limit the VM
+ * gets SHIM_DEFAULT_MEM, a small fixed size, not checked. */
+static int memory_fits(const char *config, const struct oci_config *cfg, char *err, size_t errlen)
+{
+	if (cfg->memory_limit <= 0)
+		return 0;
+	char what[PATH_MAX + 64], limit[32];
+	snprintf(what, sizeof(what), "%s: linux.resources.memory.limit", config);
+	snprintf(limit, sizeof(limit), "%lld", (long long)cfg->memory_limit);
+	return launch_mem_fits_host(what, limit, oci_memory(cfg, SHIM_DEFAULT_MEM), err, errlen);
+}
+
 int rt_create(const char *id, const char *bundle, const char *pid_file, const char *console_socket,
 	      bool foreground, pid_t *out)
 {
@@ -63,6 +79,10 @@ int rt_create(const char *id, const char *bundle, const char *pid_file, const ch
 	if (cfg.process.terminal && !console_socket && !foreground) {
 		oci_config_free(&cfg);
 		return rt_error("process.terminal is true: --console-socket is required");
+	}
+	if (memory_fits(path, &cfg, err, sizeof(err))) {
+		oci_config_free(&cfg);
+		return rt_error("%s", err);
 	}
 	struct rt_container c;
 	if (rt_make(id, &c, err, sizeof(err))) {

@@ -429,5 +429,9 @@ uint64_t oci_memory(const struct oci_config *c, uint64_t def_mem)
 	const uint64_t min = 128ULL << 20;
 	if (c->memory_limit <= 0)
 		return def_mem;
-	return (uint64_t)c->memory_limit < min ? min : (uint64_t)c->memory_limit;
+	/* Whole pages, as guest RAM is mapped (gm_alloc refuses any other
+	 * size), and a limit in decimal units is not (Kubernetes' "300M",
+	 * docker run -m 300000000). Down: the limit is the most it may use. */
+	uint64_t mem = (uint64_t)c->memory_limit & ~4095ULL;
+	return mem < min ? min : mem;
 }

@@ -75,7 +75,7 @@ int oci_process_parse(const json_t *j, const char *where, struct proto_process *
 
 /* The VM's size from linux.resources, as Kata does: vCPUs =
  * ceil(quota / period) (default 1, at most max_cpus), memory = the limit
- * (default def_mem, at least 128 MiB). */
+ * rounded down to whole 4 KiB pages (default def_mem, at least 128 MiB). */
 int oci_vcpus(const struct oci_config *c, int max_cpus);
 uint64_t oci_memory(const struct oci_config *c, uint64_t def_mem);
 

@@ -27,8 +27,6 @@
 #include "sandbox.h"
 #include "session.h"
 
-#define DEFAULT_MEM (256ULL << 20)
-
 void shim_guest_file(const char *env, const char *name, char *out, size_t len)
 {
 	const char *e = getenv(env);
@@ -341,7 +339,7 @@ static int run_create(const struct shim_create *a, int ready_fd)
 		.kernel = kernel,
 		.initrd = initrd,
 		.cmdline = AGENT_CMDLINE,
-		.mem_size = oci_memory(cfg, DEFAULT_MEM),
+		.mem_size = oci_memory(cfg, SHIM_DEFAULT_MEM),
 		.cfg = {.ncpus = oci_vcpus(cfg, (int)sysconf(_SC_NPROCESSORS_ONLN)),
 			.console_in = -1,
 			.console_out = console,

@@ -24,6 +24,9 @@
 #include "oci.h"
 #include "rt.h"
 
+/* The VM's memory when the config sets no limit (oci_memory). */
+#define SHIM_DEFAULT_MEM (256ULL << 20)
+
 struct shim_create {
 	const struct rt_container *c; /* the state directory */
 	const char *bundle;	      /* absolute */

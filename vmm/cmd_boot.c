@@ -139,8 +139,10 @@ int cmd_boot(int argc, char **argv)
 					optarg);
 				return 2;
 			}
-			if (launch_mem_fits_host("vmm boot", "--mem", optarg, mem_size))
+			if (launch_mem_fits_host("--mem", optarg, mem_size, why, sizeof(why))) {
+				fprintf(stderr, "vmm boot: %s\n", why);
 				return 2;
+			}
 			break;
 		case 'H':
 			hugepages = true;

@@ -566,16 +566,20 @@ int cmd_run(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'm':
+		case 'm': {
+			char why[256];
 			if (parse_mem_size(optarg, &mem) || mem < (64ULL << 20) || mem % 4096) {
 				fprintf(stderr,
 					"vmm run: --memory: '%s' is not a size of at least 64M\n",
 					optarg);
 				return 2;
 			}
-			if (launch_mem_fits_host("vmm run", "--memory", optarg, mem))
+			if (launch_mem_fits_host("--memory", optarg, mem, why, sizeof(why))) {
+				fprintf(stderr, "vmm run: %s\n", why);
 				return 2;
+			}
 			break;
+		}
 		case 'k':
 			snprintf(kernel, sizeof(kernel), "%s", optarg);
 			break;

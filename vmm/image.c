@@ -115,6 +115,28 @@ int sha256_file(const char *path, bool decompressed, char hex[65])
 
 /* ---- layers ---- */
 
+/* How much of a layer's name (an entry's path, a whiteout's) a message
+ * shows, and the buffer shown() needs: the name, "..." and its length. */
+#define NAME_SHOWN 128
+#define SHOWN_LEN  (NAME_SHOWN + 40)
+
+/* name as a message shows it: whole when at most NAME_SHOWN bytes, else
+ * its first NAME_SHOWN bytes, "..." and its length (in buf). A layer's
+ * name may be longer than PATH_MAX, and messages go into 512-byte
+ * buffers: shown whole, it would push out the words after it, which say
+ * what is wrong. The cut backs off to the start of a UTF-8 sequence,
+ * never leaving half a character. */
+static const char *shown(const char *name, char buf[SHOWN_LEN])
+{
+	size_t len = strlen(name), n = NAME_SHOWN;
+	if (len <= NAME_SHOWN)
+		return name;
+	for (int i = 0; i < 3 && ((unsigned char)name[n] & 0xc0) == 0x80; i++)
+		n--;
+	snprintf(buf, SHOWN_LEN, "%.*s... (%zu bytes)", (int)n, name, len);
+	return buf;
+}
+
 /* The path of entry e of the tar at tar, cleaned into out
  * (image_clean_path): 1, out holds it; 0, the root itself (nothing to
  * do); -1, refused with err set: a ".." component (as docker refuses such
@@ -123,16 +145,17 @@ static int entry_path(const char *tar, struct archive_entry *e, char *out, size_
 		      size_t errlen)
 {
 	const char *p = archive_entry_pathname(e);
+	char b[SHOWN_LEN];
 	switch (image_clean_path(p, out, len)) {
 	case IMAGE_PATH_OK:
 		return 1;
 	case IMAGE_PATH_ROOT:
 		return 0;
 	case IMAGE_PATH_DOTDOT:
-		snprintf(err, errlen, "%s: entry %s leaves the image", tar, p);
+		snprintf(err, errlen, "%s: entry %s leaves the image", tar, shown(p, b));
 		return -1;
 	case IMAGE_PATH_TOO_LONG:
-		snprintf(err, errlen, "%s: entry %s has too long a path", tar, p);
+		snprintf(err, errlen, "%s: entry %s has too long a path", tar, shown(p, b));
 		return -1;
 	}
 	return -1;
@@ -236,7 +259,7 @@ static int apply_whiteouts(const char *layer, int root, char *err, size_t errlen
 		return -1;
 	struct archive_entry *e;
 	int r, rc = 0;
-	char path[PATH_MAX];
+	char path[PATH_MAX], b[SHOWN_LEN];
 	while (rc == 0 && (r = next_header(a, &e)) == ARCHIVE_OK) {
 		int c = entry_path(layer, e, path, sizeof(path), err, errlen);
 		if (c < 0) {
@@ -260,7 +283,8 @@ static int apply_whiteouts(const char *layer, int root, char *err, size_t errlen
 			rc = remove_at(dir, base + strlen(WH_PREFIX));
 		close(dir);
 		if (rc)
-			snprintf(err, errlen, "%s: whiteout %s: %s", layer, base, strerror(errno));
+			snprintf(err, errlen, "%s: whiteout %s: %s", layer, shown(base, b),
+				 strerror(errno));
 	}
 	if (rc == 0 && r != ARCHIVE_EOF) {
 		snprintf(err, errlen, "%s: %s", layer, archive_error_string(a));
@@ -291,7 +315,7 @@ static int extract_here(const char *path, bool skip_whiteouts, char *err, size_t
 	archive_write_disk_set_options(w, flags);
 	struct archive_entry *e;
 	int r, rc = 0;
-	char clean[PATH_MAX], link[PATH_MAX];
+	char clean[PATH_MAX], link[PATH_MAX], b[SHOWN_LEN];
 	while (rc == 0 && (r = next_header(a, &e)) == ARCHIVE_OK) {
 		int c = entry_path(path, e, clean, sizeof(clean), err, errlen);
 		if (c < 0) { /* a layer's whiteout pass saw it first; not an archive's */
@@ -308,14 +332,16 @@ static int extract_here(const char *path, bool skip_whiteouts, char *err, size_t
 		const char *hl = archive_entry_hardlink(e);
 		if (hl) {
 			if (image_clean_path(hl, link, sizeof(link)) != IMAGE_PATH_OK) {
-				snprintf(err, errlen, "%s: hard link %s leaves the image", path, p);
+				snprintf(err, errlen, "%s: hard link %s leaves the image", path,
+					 shown(p, b));
 				rc = -1;
 				break;
 			}
 			archive_entry_set_hardlink(e, link);
 		}
 		if (archive_write_header(w, e) < ARCHIVE_WARN) {
-			snprintf(err, errlen, "%s: %s: %s", path, p, archive_error_string(w));
+			snprintf(err, errlen, "%s: %s: %s", path, shown(p, b),
+				 archive_error_string(w));
 			rc = -1;
 			break;
 		}
@@ -327,7 +353,7 @@ static int extract_here(const char *path, bool skip_whiteouts, char *err, size_t
 			if (archive_write_data_block(w, buf, len, off) < ARCHIVE_OK)
 				break;
 		if (archive_write_finish_entry(w) < ARCHIVE_WARN || d < ARCHIVE_WARN) {
-			snprintf(err, errlen, "%s: %s: %s", path, p,
+			snprintf(err, errlen, "%s: %s: %s", path, shown(p, b),
 				 archive_error_string(d < ARCHIVE_WARN ? a : w));
 			rc = -1;
 		}

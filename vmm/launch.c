@@ -45,7 +45,7 @@ static int map_file(const char *what, const char *path, struct mapped *m)
 	return 0;
 }
 
-int launch_mem_fits_host(const char *prefix, const char *opt, const char *arg, uint64_t size)
+int launch_mem_fits_host(const char *what, const char *arg, uint64_t size, char *err, size_t errlen)
 {
 	struct sysinfo si;
 	if (sysinfo(&si))
@@ -53,9 +53,8 @@ int launch_mem_fits_host(const char *prefix, const char *opt, const char *arg, u
 	uint64_t host = (uint64_t)si.totalram * si.mem_unit;
 	if (size <= host)
 		return 0;
-	fprintf(stderr, "%s: %s: '%s' (%llu MiB) is more than this host's memory (%llu MiB)\n",
-		prefix, opt, arg, (unsigned long long)(size >> 20),
-		(unsigned long long)(host >> 20));
+	snprintf(err, errlen, "%s: '%s' (%llu MiB) is more than this host's memory (%llu MiB)",
+		 what, arg, (unsigned long long)(size >> 20), (unsigned long long)(host >> 20));
 	return -1;
 }
 

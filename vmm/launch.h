@@ -29,9 +29,12 @@ struct launch {
 /* Whether a guest of size bytes fits in the host's RAM (sysinfo's
  * totalram, /proc/meminfo's MemTotal). Guest memory is mapped with
  * MAP_NORESERVE, so an oversized guest would otherwise start and be
- * OOM-killed later. If not, prints one line, "PREFIX: OPT: 'ARG' (N MiB)
- * is more than this host's memory (M MiB)", and returns -1. */
-int launch_mem_fits_host(const char *prefix, const char *opt, const char *arg, uint64_t size);
+ * OOM-killed later. If not, returns -1 with one line in err, "WHAT: 'ARG'
+ * (N MiB) is more than this host's memory (M MiB)", WHAT naming where
+ * the size came from (an option, a config field) and ARG as given there.
+ * 0 when it fits, or when the host's size cannot be read. */
+int launch_mem_fits_host(const char *what, const char *arg, uint64_t size, char *err,
+			 size_t errlen);
 
 /* Prints one line on any failure. Returns the run's status (see vm.h),
  * or 1 if the VM could not be set up. */

@@ -45,6 +45,9 @@ refused() {
 }
 refused dotdot '^vmm load: layer 1: entry (\.\./)+.*/pwned-dotdot leaves the image$'
 refused hardlink '^vmm load: layer 1: hard link h leaves the image$'
+# A path longer than PATH_MAX: the line shows its first 128 bytes and its
+# length, so the reason after it is never cut off.
+refused longpath '^vmm load: layer 1: entry x{99}/x{28}\.\.\. \(5000 bytes\) has too long a path$'
 
 # contained KIND PATH: loads, and PATH (relative to the image's rootfs) is
 # where the entry landed; the watched directory is untouched.

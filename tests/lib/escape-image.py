@@ -9,6 +9,8 @@ KIND:
   relsym    a symlink "r" -> "../../../../../../OUTSIDE", then "r/pwned-relsym"
   hardlink  a hard link "h" to "../../../../OUTSIDE/target"
   absolute  an entry "/abs/inside" (absolute: must land inside the image)
+  longpath  an entry whose path is 5000 bytes, longer than PATH_MAX: 49
+            components "xxx...x/" (99 x each), then "yyy...y" (100 y)
   owners    entries whose numeric owners disagree with names the host knows:
             "own/named" 4242:4343 named root:root (which the host maps to
             0:0), setuid; "own/unknown" and a symlink "own/link" 4244:4245
@@ -59,6 +61,8 @@ with tarfile.open(fileobj=layer, mode="w", format=tarfile.GNU_FORMAT) as t:
                        gid=4245, gname="nosuchgroup-vmm")
         add(t, "own/unknown", b"unknown\n", mode=0o644, **unknown)
         add(t, "own/link", type=tarfile.SYMTYPE, linkname="unknown", **unknown)
+    elif kind == "longpath":
+        add(t, ("x" * 99 + "/") * 49 + "y" * 100, b"long\n", mode=0o644)
     elif kind == "absolute":
         add(t, "/abs", type=tarfile.DIRTYPE, mode=0o755)
         add(t, "/abs/inside", b"inside\n", mode=0o644)

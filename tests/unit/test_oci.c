@@ -171,6 +171,22 @@ START_TEST(netns_and_sizes)
 }
 END_TEST
 
+/* A limit that is not whole pages (Kubernetes' "300M" is 300000000
+ * bytes) is rounded down to them: guest RAM is mapped in pages, and
+ * gm_alloc refuses any other size. */
+START_TEST(memory_pages)
+{
+	const char j[] = "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"},"
+			 "\"process\":{\"args\":[\"x\"]},"
+			 "\"linux\":{\"resources\":{\"memory\":{\"limit\":300000000}}}}";
+	struct oci_config c;
+	char err[256];
+	ck_assert_int_eq(oci_config_parse(j, strlen(j), &c, err, sizeof(err)), 0);
+	ck_assert_uint_eq(oci_memory(&c, 1 << 30), 300000000 - 300000000 % 4096);
+	oci_config_free(&c);
+}
+END_TEST
+
 /* Docker's mounts: the agent's own dropped, cgroup as cgroup2, a host
  * directory a share, files staged in one share, a second bind of the same
  * directory the same share (read-only only if every bind is). */
@@ -244,6 +260,7 @@ int main(void)
 	tcase_add_test(t, bad_fields);
 	tcase_add_test(t, not_json);
 	tcase_add_test(t, netns_and_sizes);
+	tcase_add_test(t, memory_pages);
 	tcase_add_test(t, mounts_plan);
 	suite_add_tcase(s, t);
 	return check_run(s);
