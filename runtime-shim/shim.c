@@ -188,6 +188,39 @@ static void *client(void *opaque)
 	return NULL;
 }
 
+/* The last whole lines of the guest's console (console.log in the current
+ * directory, the state directory) that fit in out, control characters but
+ * newline and tab shown as '?', without the trailing newline. */
+static void console_tail(char *out, size_t len)
+{
+	out[0] = '\0';
+	int fd = open("console.log", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	off_t end = lseek(fd, 0, SEEK_END);
+	off_t from = end > (off_t)len - 1 ? end - ((off_t)len - 1) : 0;
+	/* lseek and read, not pread: this runs under the loop's seccomp
+	 * filter (sandbox.c), which allows those. */
+	ssize_t n = end > 0 && lseek(fd, from, SEEK_SET) == from ? read(fd, out, len - 1) : 0;
+	close(fd);
+	if (n <= 0)
+		return;
+	size_t start = 0, w = 0;
+	if (from > 0) { /* a cut first line is dropped */
+		char *nl = memchr(out, '\n', (size_t)n);
+		start = nl ? (size_t)(nl - out) + 1 : (size_t)n;
+	}
+	for (size_t i = start; i < (size_t)n; i++) {
+		unsigned char c = (unsigned char)out[i];
+		if (c == '\r')
+			continue; /* the serial console's CRLF */
+		out[w++] = (c < 0x20 && c != '\n' && c != '\t') || c == 0x7f ? '?' : (char)c;
+	}
+	while (w > 0 && out[w - 1] == '\n')
+		w--;
+	out[w] = '\0';
+}
+
 static int before_run(struct vm *vm, void *opaque)
 {
 	struct vmshim *v = opaque;
@@ -378,12 +411,18 @@ static int run_create(const struct shim_create *a, int ready_fd)
 			 a->c->id, vm_status, a->c->dir);
 		return 255;
 	}
+	/* The failed create removes the state directory, console.log with it:
+	 * the report carries the console's end instead of its path. */
 	if (!s->err[0])
 		snprintf(s->err, sizeof(s->err),
-			 "the VM stopped (status %d) before the container was created; see "
-			 "%.300s/console.log",
-			 vm_status, a->c->dir);
-	rt_report(&v.ready_fd, 1, s->err);
+			 "the VM stopped (status %d) before the container was created", vm_status);
+	/* All of it within the report's 1 KiB (rt_report), the console's
+	 * last lines first to go short, not cut off. */
+	char tail[1024 - sizeof(s->err) - 32], why[1024];
+	console_tail(tail, sizeof(tail));
+	snprintf(why, sizeof(why), "%s; %s%s", s->err,
+		 tail[0] ? "the end of its console:\n" : "its console is empty", tail);
+	rt_report(&v.ready_fd, 1, why);
 	return s->exit_code ? s->exit_code : 1;
 fail:
 	rt_report(&v.ready_fd, 1, err);

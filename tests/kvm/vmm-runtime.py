@@ -149,6 +149,8 @@ def vmm_processes():
 
 
 def last_error():
+    if not os.path.exists(log):  # nothing was logged yet
+        return None
     with open(log) as f:
         lines = [json.loads(l) for l in f if l.strip()]
     errs = [l for l in lines if l["level"] == "error"]
@@ -412,8 +414,13 @@ class Only(Exception):
 
 
 def crash_test():
-    b = bundle("crash", ["sh", "-c", "echo 1 >/proc/sys/vm/panic_on_oom && echo armed && "
-                         "tail /dev/zero"])
+    # The eater runs from /dev (a tmpfs; /dev/shm is noexec): run from the
+    # virtio-fs rootfs, its own text is what the kernel evicts and faults
+    # back in near the end, a thrash that can hold the OOM (and the panic)
+    # off for minutes.
+    b = bundle("crash", ["sh", "-c", "echo 1 >/proc/sys/vm/panic_on_oom && "
+                         "cp /bin/busybox /dev/busybox && echo armed && "
+                         "exec /dev/busybox tail /dev/zero"])
     rc, pid = create("crash", b)
     if rc != 0:
         check(False, "create of the crash container", output("crash", "err"))
@@ -433,6 +440,23 @@ def crash_test():
     r = rt("delete", "crash")
     check(r.returncode == 0 and not os.path.exists(os.path.join(root, "crash")),
           "delete after the crash removes its state", r.stderr)
+
+    # A guest that ends before its agent is up (the marker init prints its
+    # line and resets): create fails, and since it removes the state
+    # directory, the report carries the end of the guest's console.
+    b = bundle("noagent", ["true"])
+    os.environ["VMM_INITRD"] = os.path.join(build, "guest", "marker-initramfs.cpio.gz")
+    try:
+        rc, _ = create("noagent", b)
+    finally:
+        del os.environ["VMM_INITRD"]
+    err = output("noagent", "err").decode(errors="replace")
+    e = last_error()
+    check(rc != 0 and "the VM ended before its agent was ready; the end of its console:" in err and
+          "VMM-GUEST-INIT-OK" in err and e and "VMM-GUEST-INIT-OK" in e["msg"] and
+          not os.path.exists(os.path.join(root, "noagent")),
+          "a guest that ends before its agent: create fails with the console's end on stderr "
+          "and in the log, and leaves no state", (rc, err, e))
 
 
 try:
