@@ -24,18 +24,9 @@ import json
 import sys
 import tarfile
 
+from tarentry import add
+
 out, kind, outside = sys.argv[1], sys.argv[2], sys.argv[3].strip("/")
-
-
-def add(tar, name, data=b"", **kw):
-    info = tarfile.TarInfo(name)
-    for k, v in kw.items():
-        setattr(info, k, v)
-    if info.type == tarfile.REGTYPE:
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
-    else:
-        tar.addfile(info)
 
 
 layer = io.BytesIO()

@@ -28,22 +28,12 @@ import json
 import sys
 import tarfile
 
+from tarentry import add
+
 out = sys.argv[1]
 badpax = sys.argv[2:] == ["badpax"]
 RAW = b"caf\xe9".decode("utf-8", "surrogateescape")  # the byte 0xE9 as is
 NFD = "cafe\u0301"
-
-
-def add(tar, name, data=b"", **kw):
-    info = tarfile.TarInfo(name)
-    info.mode = 0o755 if kw.get("type") == tarfile.DIRTYPE else 0o644
-    for k, v in kw.items():
-        setattr(info, k, v)
-    if info.type == tarfile.REGTYPE:
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
-    else:
-        tar.addfile(info)
 
 
 def layer(fmt, fill):
