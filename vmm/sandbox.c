@@ -1,26 +1,27 @@
-/* sandbox: per-thread system call allowlists and capability drops; see sandbox.h. */
+/* sandbox: per-thread seccomp filters (compiled at build time: sandbox_filters.h)
+ * and capability drops; see sandbox.h. */
 #include "sandbox.h"
+#include "sandbox_filters.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
-#include <linux/if_tun.h>
-#include <linux/kvm.h>
+#include <linux/seccomp.h>
 #include <pthread.h>
-#include <seccomp.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
+
+/* sandbox_gen's table follows the enum's order. */
+_Static_assert(SANDBOX_LOOP + 1 == SANDBOX_KINDS, "one filter per kind");
 
 static atomic_bool disabled;
 
@@ -40,79 +41,6 @@ static bool is_disabled(void)
 	const char *e = getenv("VMM_NO_SECCOMP");
 	return atomic_load(&disabled) || (e && *e && strcmp(e, "0") != 0);
 }
-
-/*
- * What every thread does between its first instruction and its exit:
- * glibc's malloc (brk, mmap, munmap, madvise, mprotect of new arenas),
- * locks and condition variables (futex), the vCPU kick's handler
- * (rt_sigreturn), clocks (a syscall when the clocksource has no vDSO, as
- * under nested virtualization), stderr lines, pthread_kill (tgkill),
- * abort(), who we are (the fs server chowns new files only as root), and
- * the thread's or the process's end.
- */
-static const int common[] = {
-	SCMP_SYS(read),		SCMP_SYS(write),	  SCMP_SYS(readv),
-	SCMP_SYS(writev),	SCMP_SYS(close),	  SCMP_SYS(futex),
-	SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask), SCMP_SYS(restart_syscall),
-	SCMP_SYS(brk),		SCMP_SYS(munmap),	  SCMP_SYS(mremap),
-	SCMP_SYS(madvise),	SCMP_SYS(clock_gettime),  SCMP_SYS(clock_nanosleep),
-	SCMP_SYS(nanosleep),	SCMP_SYS(gettimeofday),	  SCMP_SYS(getpid),
-	SCMP_SYS(gettid),	SCMP_SYS(getuid),	  SCMP_SYS(geteuid),
-	SCMP_SYS(getgid),	SCMP_SYS(getegid),	  SCMP_SYS(tgkill),
-	SCMP_SYS(sched_yield),	SCMP_SYS(getrandom),	  SCMP_SYS(newfstatat),
-	SCMP_SYS(fstat),	SCMP_SYS(lseek),	  SCMP_SYS(getrusage),
-	SCMP_SYS(exit),		SCMP_SYS(exit_group),
-};
-
-/* vCPU threads: only the common calls (the exits' handlers write device
- * eventfds and wake the loop and the fs workers) and these ioctls: KVM_RUN,
- * the halt check's two, the serial port's interrupt line. */
-static const unsigned long vcpu_ioctls[] = {KVM_RUN, KVM_GET_MP_STATE, KVM_GET_REGS, KVM_IRQ_LINE};
-
-/* virtio-fs workers: the passthrough FUSE server (fs_ops.c, fs_dir.c),
- * every path relative to an O_PATH fd or /proc/self/fd/N. */
-static const int fs[] = {
-	SCMP_SYS(openat),      SCMP_SYS(openat2),	  SCMP_SYS(fstatfs),  SCMP_SYS(getdents64),
-	SCMP_SYS(readlinkat),  SCMP_SYS(mknodat),	  SCMP_SYS(mkdirat),  SCMP_SYS(unlinkat),
-	SCMP_SYS(renameat2),   SCMP_SYS(renameat),	  SCMP_SYS(linkat),   SCMP_SYS(symlinkat),
-	SCMP_SYS(fchmodat),    SCMP_SYS(fchown),	  SCMP_SYS(fchownat), SCMP_SYS(utimensat),
-	SCMP_SYS(ftruncate),   SCMP_SYS(getxattr),	  SCMP_SYS(setxattr), SCMP_SYS(listxattr),
-	SCMP_SYS(removexattr), SCMP_SYS(copy_file_range), SCMP_SYS(fsync),    SCMP_SYS(fdatasync),
-	SCMP_SYS(fallocate),   SCMP_SYS(syncfs),	  SCMP_SYS(preadv),   SCMP_SYS(pwritev),
-	SCMP_SYS(faccessat),   SCMP_SYS(faccessat2),	  SCMP_SYS(fcntl),
-};
-
-/* The agent client and session relay: Unix sockets to the VM's vsock
- * (accept the agent, connect the streams), poll, a signalfd for SIGWINCH,
- * the terminal's size, and vmm-runtime's `exit` file. */
-static const int client[] = {
-	SCMP_SYS(accept4),    SCMP_SYS(connect),   SCMP_SYS(shutdown), SCMP_SYS(poll),
-	SCMP_SYS(ppoll),      SCMP_SYS(signalfd4), SCMP_SYS(fcntl),    SCMP_SYS(sendto),
-	SCMP_SYS(recvfrom),   SCMP_SYS(sendmsg),   SCMP_SYS(recvmsg),  SCMP_SYS(setsockopt),
-	SCMP_SYS(getsockopt), SCMP_SYS(openat),
-};
-static const unsigned long client_ioctls[] = {TIOCGWINSZ, TCGETS};
-
-/* The event loop: io_uring, the vsock's host side (a guest connection to
- * the host is a new Unix socket, connected through the ring; "OK" is a
- * plain send), the tap's offloads, the serial interrupt line, the
- * terminal put back; then the teardown on the same thread: the vsock
- * socket unlinked, the console log shown, the exit and state files of a
- * detached run written or removed, scratch directories removed (nftw);
- * --exit-stats's host cost (smaps_rollup, and mincore over guest RAM). */
-static const int loop[] = {
-	SCMP_SYS(io_uring_enter), SCMP_SYS(io_uring_register),
-	SCMP_SYS(accept4),	  SCMP_SYS(connect),
-	SCMP_SYS(shutdown),	  SCMP_SYS(sendto),
-	SCMP_SYS(recvfrom),	  SCMP_SYS(sendmsg),
-	SCMP_SYS(recvmsg),	  SCMP_SYS(setsockopt),
-	SCMP_SYS(getsockopt),	  SCMP_SYS(fcntl),
-	SCMP_SYS(openat),	  SCMP_SYS(getdents64),
-	SCMP_SYS(unlink),	  SCMP_SYS(unlinkat),
-	SCMP_SYS(rmdir),	  SCMP_SYS(mincore),
-};
-static const unsigned long loop_ioctls[] = {KVM_IRQ_LINE, TUNSETOFFLOAD, TCGETS,    TCSETS,
-					    TCSETSW,	  TCSETSF,	 TIOCGWINSZ};
 
 /* The capabilities each kind keeps (as a bit mask); all others go. */
 #define CAP(c) (1ULL << (c))
@@ -152,63 +80,6 @@ static int drop_caps(uint64_t keep)
 		d[i].inheritable = 0;
 	}
 	return syscall(SYS_capset, &h, d) ? -errno : 0;
-}
-
-static int allow_all(scmp_filter_ctx ctx, const int *nrs, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		int err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nrs[i], 0);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-/* ioctl with one of cmds. The command is an int widened to the
- * argument's 64 bits: only its low 32 bits count. */
-static int allow_ioctls(scmp_filter_ctx ctx, const unsigned long *cmds, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		int err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-					   SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffULL, cmds[i]));
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-#define ALLOW(ctx, list)  allow_all(ctx, list, sizeof(list) / sizeof(list[0]))
-#define IOCTLS(ctx, list) allow_ioctls(ctx, list, sizeof(list) / sizeof(list[0]))
-
-static int rules(scmp_filter_ctx ctx, enum sandbox_kind kind)
-{
-	int err = ALLOW(ctx, common);
-	/* New mappings and protections, never executable ones: no thread
-	 * loads code after setup. */
-	if (!err)
-		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
-				       SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	if (!err)
-		err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
-				       SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	if (err)
-		return err;
-	switch (kind) {
-	case SANDBOX_VCPU:
-		return IOCTLS(ctx, vcpu_ioctls);
-	case SANDBOX_FS:
-		return ALLOW(ctx, fs);
-	/* (The unused datum_b is spelt out: clang wants every field.) */
-	case SANDBOX_CLIENT:
-		return ALLOW(ctx, client) ?: IOCTLS(ctx, client_ioctls)
-					   ?: seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket),
-							       1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0));
-	case SANDBOX_LOOP:
-		return ALLOW(ctx, loop) ?: IOCTLS(ctx, loop_ioctls)
-					 ?: seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket),
-							     1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0));
-	}
-	return -EINVAL;
 }
 
 /* Appends "KIND NR\n" with async-signal-safe calls only. */
@@ -267,17 +138,10 @@ int sandbox_confine(enum sandbox_kind kind)
 		return err;
 	static const char *const kinds[] = {"vcpu", "fs", "client", "loop"};
 	thread_kind = kinds[kind];
-	scmp_filter_ctx ctx = seccomp_init(log_setup() ? SCMP_ACT_TRAP : SCMP_ACT_KILL_PROCESS);
-	if (!ctx)
-		return -ENOMEM;
-	/* A syscall through another ABI (int 0x80, x32) is as forbidden. */
-	err = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
-	if (!err)
-		err = rules(ctx, kind);
-	if (!err)
-		err = seccomp_load(ctx);
-	seccomp_release(ctx);
-	return err;
+	const struct sandbox_filter *f =
+		&sandbox_filters[kind][log_setup() ? SANDBOX_TRAP : SANDBOX_KILL];
+	struct sock_fprog prog = {.len = f->len, .filter = (struct sock_filter *)f->insns};
+	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) ? -errno : 0;
 }
 
 void sandbox_test_hook(enum sandbox_kind kind)

@@ -4,8 +4,9 @@
  * only the system calls that thread needs; any other kills the whole VMM
  * (SIGSYS, SECCOMP_RET_KILL_PROCESS) rather than failing or succeeding.
  *
- * (seccomp filters from libseccomp, whose <seccomp.h> this file would
- * shadow under that name.) The kinds, and where each confines itself:
+ * (Named so as not to shadow libseccomp's <seccomp.h>, which builds the
+ * filters at build time: sandbox_filters.h.) The kinds, and where each
+ * confines itself:
  *   SANDBOX_VCPU    a vCPU thread, before its first KVM_RUN
  *   SANDBOX_FS      a virtio-fs worker, before it serves its first request
  *   SANDBOX_CLIENT  `vmm run`'s and vmm-runtime's agent client thread
