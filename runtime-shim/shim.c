@@ -20,9 +20,11 @@
 #include <unistd.h>
 
 #include "agent_client.h"
+#include "console.h"
 #include "files.h"
 #include "launch.h"
 #include "mounts.h"
+#include "parse.h"
 #include "rtnet.h"
 #include "sandbox.h"
 #include "session.h"
@@ -167,6 +169,7 @@ static void *client(void *opaque)
 	}
 	if (agent_accept(&v->agent, s->err, sizeof(s->err)))
 		return NULL;
+	v->vm->t.agent = vm_clock_ns();
 	sandbox_test_hook(SANDBOX_CLIENT);
 	if (!session_failed(s, agent_call(&v->agent, proto_create_json(&v->create), s->err,
 					  sizeof(s->err))) &&
@@ -186,39 +189,6 @@ static void *client(void *opaque)
 	}
 	agent_send(&v->agent, json_pack("{s:s}", "type", "shutdown"), e, sizeof(e));
 	return NULL;
-}
-
-/* The last whole lines of the guest's console (console.log in the current
- * directory, the state directory) that fit in out, control characters but
- * newline and tab shown as '?', without the trailing newline. */
-static void console_tail(char *out, size_t len)
-{
-	out[0] = '\0';
-	int fd = open("console.log", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	off_t end = lseek(fd, 0, SEEK_END);
-	off_t from = end > (off_t)len - 1 ? end - ((off_t)len - 1) : 0;
-	/* lseek and read, not pread: this runs under the loop's seccomp
-	 * filter (sandbox.c), which allows those. */
-	ssize_t n = end > 0 && lseek(fd, from, SEEK_SET) == from ? read(fd, out, len - 1) : 0;
-	close(fd);
-	if (n <= 0)
-		return;
-	size_t start = 0, w = 0;
-	if (from > 0) { /* a cut first line is dropped */
-		char *nl = memchr(out, '\n', (size_t)n);
-		start = nl ? (size_t)(nl - out) + 1 : (size_t)n;
-	}
-	for (size_t i = start; i < (size_t)n; i++) {
-		unsigned char c = (unsigned char)out[i];
-		if (c == '\r')
-			continue; /* the serial console's CRLF */
-		out[w++] = (c < 0x20 && c != '\n' && c != '\t') || c == 0x7f ? '?' : (char)c;
-	}
-	while (w > 0 && out[w - 1] == '\n')
-		w--;
-	out[w] = '\0';
 }
 
 static int before_run(struct vm *vm, void *opaque)
@@ -307,6 +277,15 @@ static int run_create(const struct shim_create *a, int ready_fd)
 	pthread_sigmask(SIG_BLOCK, &block, NULL);
 	shim_guest_file("VMM_KERNEL", "bzImage", kernel, sizeof(kernel));
 	shim_guest_file("VMM_INITRD", "agent-initramfs.cpio.gz", initrd, sizeof(initrd));
+	unsigned boot_timeout = AGENT_BOOT_TIMEOUT;
+	const char *bt = getenv("VMM_BOOT_TIMEOUT");
+	if (bt && *bt && parse_duration(bt, VM_MAX_BOOT_TIMEOUT, &boot_timeout)) {
+		snprintf(err, sizeof(err),
+			 "VMM_BOOT_TIMEOUT: '%.64s' is not a duration from 1 s to 24h (N, Ns, Nm "
+			 "or Nh)",
+			 bt);
+		goto fail;
+	}
 	if (cfg->root_path[0] == '/')
 		snprintf(fs_spec, sizeof(fs_spec), "rootfs=%s", cfg->root_path);
 	else
@@ -384,6 +363,8 @@ static int run_create(const struct shim_create *a, int ready_fd)
 			.on_signal = on_signal,
 			.signal_opaque = &v,
 			.signals = &fwd,
+			.boot_timeout_s = boot_timeout,
+			.boot_is_agent = true,
 			.start_ns = vm_clock_ns()},
 		.before_run = before_run,
 		.opaque = &v,
@@ -413,13 +394,15 @@ static int run_create(const struct shim_create *a, int ready_fd)
 	}
 	/* The failed create removes the state directory, console.log with it:
 	 * the report carries the console's end instead of its path. */
-	if (!s->err[0])
+	if (vm_status == VM_EXIT_BOOT_TIMEOUT)
+		vm_boot_timeout_reason(&l.cfg, s->err, sizeof(s->err));
+	else if (!s->err[0])
 		snprintf(s->err, sizeof(s->err),
 			 "the VM stopped (status %d) before the container was created", vm_status);
 	/* All of it within the report's 1 KiB (rt_report), the console's
 	 * last lines first to go short, not cut off. */
 	char tail[1024 - sizeof(s->err) - 32], why[1024];
-	console_tail(tail, sizeof(tail));
+	console_log_tail("console.log", tail, sizeof(tail));
 	snprintf(why, sizeof(why), "%s; %s%s", s->err,
 		 tail[0] ? "the end of its console:\n" : "its console is empty", tail);
 	rt_report(&v.ready_fd, 1, why);

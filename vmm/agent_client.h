@@ -26,6 +26,13 @@
  * (the hybrid vsock "OK" and the agent's hello). */
 #define AGENT_DIAL_TIMEOUT 20
 
+/* Seconds a guest has, by default, from its start until its agent
+ * connects (vmm run --boot-timeout, vmm-runtime's VMM_BOOT_TIMEOUT): a
+ * guest that hangs in its kernel or never starts the agent is stopped
+ * rather than waited for forever. Boots take about a second, several
+ * under emulation. */
+#define AGENT_BOOT_TIMEOUT 60
+
 struct agent_client {
 	char vsock_path[108]; /* the VM's --vsock PATH */
 	char listen_path[128];

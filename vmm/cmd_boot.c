@@ -12,12 +12,8 @@
 /* reboot=k: reset through the i8042, which ends the VM. panic=-1 with
  * panic_w: a panic resets at once, flagged as a warm reset, which is how
  * the VMM tells a panic from a reboot (see vm.c). */
-#define DEFAULT_CMDLINE	 "console=ttyS0 reboot=k,panic_w panic=-1"
-#define DEFAULT_MEM	 (256ULL << 20)
-/* --boot-timeout's limit, seconds. "Booted" is the guest's boot-timer
- * write (BOOT_TIMER_PORT), the one signal every init can give with an
- * outb; a run without one ends with VM_EXIT_BOOT_TIMEOUT (vm.c). */
-#define MAX_BOOT_TIMEOUT (24 * 3600)
+#define DEFAULT_CMDLINE "console=ttyS0 reboot=k,panic_w panic=-1"
+#define DEFAULT_MEM	(256ULL << 20)
 
 static void usage(FILE *f)
 {
@@ -151,7 +147,7 @@ int cmd_boot(int argc, char **argv)
 			cfg.boot_timer = true;
 			break;
 		case 'B':
-			if (parse_duration(optarg, MAX_BOOT_TIMEOUT, &cfg.boot_timeout_s)) {
+			if (parse_duration(optarg, VM_MAX_BOOT_TIMEOUT, &cfg.boot_timeout_s)) {
 				fprintf(stderr,
 					"vmm boot: --boot-timeout: '%s' is not a duration from 1 s "
 					"to 24h (N, Ns, Nm or Nh)\n",

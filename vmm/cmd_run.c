@@ -34,6 +34,7 @@
 
 #include "agent_client.h"
 #include "commands.h"
+#include "console.h"
 #include "image.h"
 #include "launch.h"
 #include "parse.h"
@@ -54,52 +55,57 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: vmm run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
-		   "       vmm run --rootfs DIR [OPTIONS] -- COMMAND [ARG...]\n"
-		   "Run a command in a container in a new microVM; exits with its status.\n"
-		   "\n"
-		   "IMAGE is a name[:tag] or id in the store (vmm images), an OCI image layout\n"
-		   "directory, a docker save or OCI archive (loaded into the store first), or\n"
-		   "a plain root file system directory or tar. The image's Entrypoint, Cmd,\n"
-		   "Env, WorkingDir and User apply as in docker run.\n"
-		   "\n"
-		   "  -r, --rootfs DIR       a root file system directory instead of an image\n"
-		   "                         (stdin is always attached then)\n"
-		   "  -i, --interactive      attach stdin (IMAGE form)\n"
-		   "  -v, --volume HOSTPATH:CTRPATH[:ro]  share a host directory or file\n"
-		   "                         with the container at CTRPATH (repeatable)\n"
-		   "  -e, --env KEY=VALUE    set an environment variable (repeatable)\n"
-		   "      --env-file FILE    KEY=VALUE lines\n"
-		   "  -w, --workdir DIR      working directory in the container\n"
-		   "  -u, --user USER[:GROUP] user and group, names or ids (default: the image's)\n"
-		   "      --entrypoint CMD   replace the image's Entrypoint (\"\" clears it)\n"
-		   "      --hostname NAME    the container's hostname (default: its id)\n"
-		   "      --name NAME        the container's id (default: 12 random hex digits)\n"
-		   "      --read-only        mount the container's root file system read-only\n"
-		   "      --rm               -d: remove its state when it ends (else a no-op)\n"
-		   "      --ulimit NAME=SOFT[:HARD]  a resource limit, e.g. nofile=1024:2048\n"
-		   "  -p, --cpus N           vCPUs (default 1)\n"
-		   "  -m, --memory SIZE      guest memory (default 256M; at most the host's RAM)\n"
-		   "      --kernel PATH      guest kernel (default: guest/bzImage next to vmm)\n"
-		   "      --initrd PATH      agent initramfs (default: "
-		   "guest/agent-initramfs.cpio.gz)\n"
-		   "      --net none|tap=NAME[,mac=MAC][,ip=CIDR][,ip6=CIDR][,gw=ADDR][,gw6=ADDR]"
-		   "[,mtu=N]\n"
-		   "                         eth0 on tap NAME (attached, or created for the run)\n"
-		   "                         with these addresses, default routes and MTU (the\n"
-		   "                         tap's by default); none (default): loopback only\n"
-		   "      --boot-timer       report the guest's boot-timer write and, at the end,\n"
-		   "                         the run's timeline on stderr\n"
-		   "      --exit-stats       print VM exits by reason, the busiest I/O ports and\n"
-		   "                         vmm's memory and CPU time at the end\n"
-		   "      --no-seccomp       no system call filters (debugging)\n"
-		   "  -h, --help             show this help\n"
-		   "\n"
-		   "stdout and stderr are the container process's. SIGTERM, SIGINT and SIGHUP\n"
-		   "are passed on to it. Exit status: the command's, 128+N if signal N ended\n"
-		   "it, 127 if it does not exist, 126 if it cannot be run, 125 if the run\n"
-		   "itself failed, 255 if the VM stopped under the running container, 2 on\n"
-		   "a usage error.\n");
+	fprintf(f,
+		"Usage: vmm run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
+		"       vmm run --rootfs DIR [OPTIONS] -- COMMAND [ARG...]\n"
+		"Run a command in a container in a new microVM; exits with its status.\n"
+		"\n"
+		"IMAGE is a name[:tag] or id in the store (vmm images), an OCI image layout\n"
+		"directory, a docker save or OCI archive (loaded into the store first), or\n"
+		"a plain root file system directory or tar. The image's Entrypoint, Cmd,\n"
+		"Env, WorkingDir and User apply as in docker run.\n"
+		"\n"
+		"  -r, --rootfs DIR       a root file system directory instead of an image\n"
+		"                         (stdin is always attached then)\n"
+		"  -i, --interactive      attach stdin (IMAGE form)\n"
+		"  -v, --volume HOSTPATH:CTRPATH[:ro]  share a host directory or file\n"
+		"                         with the container at CTRPATH (repeatable)\n"
+		"  -e, --env KEY=VALUE    set an environment variable (repeatable)\n"
+		"      --env-file FILE    KEY=VALUE lines\n"
+		"  -w, --workdir DIR      working directory in the container\n"
+		"  -u, --user USER[:GROUP] user and group, names or ids (default: the image's)\n"
+		"      --entrypoint CMD   replace the image's Entrypoint (\"\" clears it)\n"
+		"      --hostname NAME    the container's hostname (default: its id)\n"
+		"      --name NAME        the container's id (default: 12 random hex digits)\n"
+		"      --read-only        mount the container's root file system read-only\n"
+		"      --rm               -d: remove its state when it ends (else a no-op)\n"
+		"      --ulimit NAME=SOFT[:HARD]  a resource limit, e.g. nofile=1024:2048\n"
+		"  -p, --cpus N           vCPUs (default 1)\n"
+		"  -m, --memory SIZE      guest memory (default 256M; at most the host's RAM)\n"
+		"      --kernel PATH      guest kernel (default: guest/bzImage next to vmm)\n"
+		"      --initrd PATH      agent initramfs (default: "
+		"guest/agent-initramfs.cpio.gz)\n"
+		"      --net none|tap=NAME[,mac=MAC][,ip=CIDR][,ip6=CIDR][,gw=ADDR][,gw6=ADDR]"
+		"[,mtu=N]\n"
+		"                         eth0 on tap NAME (attached, or created for the run)\n"
+		"                         with these addresses, default routes and MTU (the\n"
+		"                         tap's by default); none (default): loopback only\n"
+		"      --boot-timer       report the guest's boot-timer write and, at the end,\n"
+		"                         the run's timeline on stderr\n"
+		"      --boot-timeout DURATION  stop the VM if its agent has not connected\n"
+		"                         within DURATION (N seconds, or Ns, Nm, Nh; default\n"
+		"                         %ds)\n"
+		"      --exit-stats       print VM exits by reason, the busiest I/O ports and\n"
+		"                         vmm's memory and CPU time at the end\n"
+		"      --no-seccomp       no system call filters (debugging)\n"
+		"  -h, --help             show this help\n"
+		"\n"
+		"stdout and stderr are the container process's. SIGTERM, SIGINT and SIGHUP\n"
+		"are passed on to it. Exit status: the command's, 128+N if signal N ended\n"
+		"it, 127 if it does not exist, 126 if it cannot be run, 125 if the run\n"
+		"itself failed, 255 if the VM stopped under the running container, 2 on\n"
+		"a usage error.\n",
+		AGENT_BOOT_TIMEOUT);
 }
 
 struct run {
@@ -283,19 +289,16 @@ static void beside_vmm(char *out, size_t len, const char *name)
 	snprintf(out, len, "%s/%s", n > 0 ? dirname(exe) : ".", name);
 }
 
+/* The end of the guest's console, indented, after a failure's reason. */
 static void show_console(const char *path)
 {
-	FILE *f = fopen(path, "r");
-	if (!f)
+	static char tail[4096];
+	console_log_tail(path, tail, sizeof(tail));
+	if (!tail[0])
 		return;
-	char lines[20][256];
-	int n = 0;
-	while (fgets(lines[n % 20], sizeof(lines[0]), f))
-		n++;
-	fclose(f);
 	fprintf(stderr, "vmm run: the guest's console said:\n");
-	for (int i = n > 20 ? n - 20 : 0; i < n; i++)
-		fprintf(stderr, "  %s", lines[i % 20]);
+	for (char *line = strtok(tail, "\n"); line; line = strtok(NULL, "\n"))
+		fprintf(stderr, "  %s\n", line);
 }
 
 /* --ulimit NAME=SOFT[:HARD], docker's spelling: nofile=1024:2048. */
@@ -450,6 +453,7 @@ int cmd_run(int argc, char **argv)
 		{"kernel", required_argument, NULL, 'k'},
 		{"initrd", required_argument, NULL, 'I'},
 		{"boot-timer", no_argument, NULL, 'T'},
+		{"boot-timeout", required_argument, NULL, 'B'},
 		{"exit-stats", no_argument, NULL, 'X'},
 		{"debug", no_argument, NULL, 'D'},
 		{"no-seccomp", no_argument, NULL, 'S'},
@@ -465,6 +469,7 @@ int cmd_run(int argc, char **argv)
 	struct run_opts ro = {.env = env};
 	uint64_t mem = 256ULL << 20;
 	long ncpus = 1;
+	unsigned boot_timeout = AGENT_BOOT_TIMEOUT;
 	bool boot_timer = false, interactive = false, read_only = false, debug = false, tty = false;
 	bool detach = false, remove = false, exit_stats = false;
 	static struct proto_rlimit rlimits[PROTO_MAX_RLIMITS];
@@ -588,6 +593,15 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'T':
 			boot_timer = true;
+			break;
+		case 'B':
+			if (parse_duration(optarg, VM_MAX_BOOT_TIMEOUT, &boot_timeout)) {
+				fprintf(stderr,
+					"vmm run: --boot-timeout: '%s' is not a duration from 1 s "
+					"to 24h (N, Ns, Nm or Nh)\n",
+					optarg);
+				return 2;
+			}
 			break;
 		case 'X':
 			exit_stats = true;
@@ -777,6 +791,8 @@ int cmd_run(int argc, char **argv)
 			.console_in = -1,
 			.console_out = console,
 			.boot_timer = boot_timer,
+			.boot_timeout_s = boot_timeout,
+			.boot_is_agent = true,
 			.exit_stats = exit_stats,
 			.disks = &disk,
 			.ndisks = on_disk ? 1 : 0,

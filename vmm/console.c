@@ -2,6 +2,7 @@
 #include "console.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -172,4 +173,34 @@ void console_finish(struct console *c)
 		fprintf(stderr,
 			"vmm: %llu bytes of guest console output dropped (output not drained)\n",
 			c->dropped);
+}
+
+void console_log_tail(const char *path, char *out, size_t len)
+{
+	out[0] = '\0';
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	off_t end = lseek(fd, 0, SEEK_END);
+	off_t from = end > (off_t)len - 1 ? end - ((off_t)len - 1) : 0;
+	/* lseek and read, not pread: the loop's seccomp filter allows
+	 * those. */
+	ssize_t n = end > 0 && lseek(fd, from, SEEK_SET) == from ? read(fd, out, len - 1) : 0;
+	close(fd);
+	if (n <= 0)
+		return;
+	size_t start = 0, w = 0;
+	if (from > 0) { /* a cut first line is dropped */
+		char *nl = memchr(out, '\n', (size_t)n);
+		start = nl ? (size_t)(nl - out) + 1 : (size_t)n;
+	}
+	for (size_t i = start; i < (size_t)n; i++) {
+		unsigned char c = (unsigned char)out[i];
+		if (c == '\r')
+			continue; /* the serial console's CRLF */
+		out[w++] = (c < 0x20 && c != '\n' && c != '\t') || c == 0x7f ? '?' : (char)c;
+	}
+	while (w > 0 && out[w - 1] == '\n')
+		w--;
+	out[w] = '\0';
 }

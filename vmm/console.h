@@ -64,4 +64,12 @@ void console_rx_ready(void *c);
  * loop ended early), restores the terminal, reports dropped output. */
 void console_finish(struct console *c);
 
+/* The last whole lines of a console log (path, as --console writes it)
+ * that fit in out (len bytes with the NUL), for an error report: CR
+ * dropped, every other control character but newline and tab shown as '?'
+ * (the guest wrote them: they must not drive the reader's terminal), no
+ * trailing newline; "" when the file is missing or empty. Only open,
+ * lseek and read: callers run under the loop thread's seccomp filter. */
+void console_log_tail(const char *path, char *out, size_t len);
+
 #endif

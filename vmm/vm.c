@@ -418,18 +418,28 @@ static void halt_tick(struct ev_op *op, int res)
 	evloop_timeout(&vm->loop, &vm->halt_op, &vm->halt_ts, HALT_TICK_MS);
 }
 
-/* --boot-timeout: the guest had its time. "Booted" is the boot-timer
+void vm_boot_timeout_reason(const struct vm_config *cfg, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s within %u s",
+		 cfg->boot_is_agent ? "the guest's agent did not connect" : "guest did not boot",
+		 cfg->boot_timeout_s);
+}
+
+/* The boot timeout: the guest had its time. "Booted" is the boot-timer
  * write (t.init), the one sign of life from the guest's userspace that any
- * init can give with one outb; a guest that never makes it (hung in the
- * kernel, no init, an init that does not write the port) is stopped. */
+ * init can give with one outb, or where the guest runs an agent, the
+ * agent's connection: a guest that never makes it (hung in the kernel, no
+ * init, an agent that never comes up) is stopped. */
 static void boot_timeout_done(struct ev_op *op, int res)
 {
 	struct vm *vm = container_of(op, struct vm, boot_op);
 	(void)res; /* -ETIME: the timer expired */
-	if (atomic_load(&vm->t.init) || atomic_load(&vm->stopping))
+	uint64_t booted =
+		vm->cfg.boot_is_agent ? atomic_load(&vm->t.agent) : atomic_load(&vm->t.init);
+	if (booted || atomic_load(&vm->stopping))
 		return;
-	char why[64];
-	snprintf(why, sizeof(why), "guest did not boot within %u s", vm->cfg.boot_timeout_s);
+	char why[80];
+	vm_boot_timeout_reason(&vm->cfg, why, sizeof(why));
 	vm_stop(vm, VM_EXIT_BOOT_TIMEOUT, why);
 }
 

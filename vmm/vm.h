@@ -8,8 +8,8 @@
  *                 (every vCPU halted with interrupts off: see halt_tick)
  *   VM_EXIT_ERROR a host-side failure (KVM, the event loop)
  *   VM_EXIT_CRASH the guest kernel panicked or triple-faulted
- *   VM_EXIT_BOOT_TIMEOUT  the guest did not write the boot-timer port
- *                 within cfg.boot_timeout_s (see boot_timeout_done)
+ *   VM_EXIT_BOOT_TIMEOUT  the guest did not boot (write the boot-timer
+ *                 port, or connect its agent) within cfg.boot_timeout_s
  *   128 + signo   SIGTERM, SIGINT or SIGHUP stopped the guest
  */
 #ifndef VMM_VM_H
@@ -39,6 +39,8 @@
 #define VM_EXIT_ERROR	     1
 #define VM_EXIT_CRASH	     3
 #define VM_EXIT_BOOT_TIMEOUT 4
+/* The longest boot timeout, seconds. */
+#define VM_MAX_BOOT_TIMEOUT  (24 * 3600)
 
 /* virtio-mmio devices: slot i at VM_VIRTIO_BASE + i * 4 KiB (in the gap
  * below 4 GiB), on an ISA interrupt no legacy device here uses. The
@@ -67,10 +69,12 @@ struct vm_config {
 	int console_in, console_out; /* the guest's serial console; -1: none */
 	bool boot_timer;	     /* report the guest's boot-timer writes */
 	bool exit_stats;	     /* print VM exit counts at the end */
-	/* Seconds the guest has to write the boot-timer port (its init
-	 * started) before the run is stopped with VM_EXIT_BOOT_TIMEOUT;
-	 * 0: no limit. */
+	/* Seconds the guest has to boot before the run is stopped with
+	 * VM_EXIT_BOOT_TIMEOUT; 0: no limit. Booted means its boot-timer
+	 * write (its init started) or, with boot_is_agent, its agent's
+	 * connection (t.agent, marked by whoever accepts it). */
 	unsigned boot_timeout_s;
+	bool boot_is_agent;
 	struct disk *disks; /* opened, in slot order from 0 */
 	int ndisks;
 	struct vsock *vsock; /* listening; in the slot after the disks; or NULL */
@@ -141,6 +145,11 @@ int vm_run(struct vm *vm, const struct boot_entry *entry);
 
 /* Ends the run with status; the first call wins. Safe from any thread. */
 void vm_stop(struct vm *vm, int status, const char *why);
+
+/* What a VM_EXIT_BOOT_TIMEOUT means for cfg, as one line: "the guest did
+ * not boot within N s", or for an agent's boot that its agent did not
+ * connect. */
+void vm_boot_timeout_reason(const struct vm_config *cfg, char *buf, size_t len);
 
 void vm_destroy(struct vm *vm);
 

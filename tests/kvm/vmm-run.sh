@@ -19,7 +19,8 @@
 #     volume binds the one file; a symlink in the rootfs aiming a volume's
 #     destination out of it stays inside;
 #   - the guest panics under the running container: 255; the agent dies
-#     before the container ran: 125; each with the reason and the console.
+#     before the container ran: 125; an agent that never connects is
+#     stopped by --boot-timeout: 125; each with the reason and the console.
 # usage: vmm-run.sh VMM
 set -uo pipefail
 vmm=$1
@@ -230,3 +231,24 @@ grep -qx 'vmm run: the VM ended before its agent was ready' "$err" ||
 	fail "agent dies: no clear line: $(cat "$err")"
 grep -q 'Attempted to kill init' "$err" || fail "agent dies: the console's lines are not shown: $(cat "$err")"
 echo "PASS: the agent dies before the container ran: 125, the reason and the console's last lines"
+
+# The guest never connects its agent (an init that only sleeps): the boot
+# timeout stops the VM. 125, the reason, and the console's last lines.
+mkdir -p "$dir/hang/bin"
+cp /bin/busybox "$dir/hang/bin/busybox"
+printf '#!/bin/busybox sh\necho init-that-hangs\nexec /bin/busybox sleep 100000\n' >"$dir/hang/init"
+chmod 755 "$dir/hang/init"
+(cd "$dir/hang" && find . | cpio -o -H newc --quiet | gzip) >"$dir/hang.cpio.gz"
+timeout 600 "$vmm" run --boot-timeout 5 --initrd "$dir/hang.cpio.gz" --rootfs "$root" -- true \
+	>"$out" 2>"$err"
+status=$?
+[ "$status" = 125 ] || fail "agent never connects: status $status, not 125: $(cat "$err")"
+grep -qx "vmm: the guest's agent did not connect within 5 s" "$err" ||
+	fail "agent never connects: no reason line: $(cat "$err")"
+grep -q 'init-that-hangs' "$err" || fail "agent never connects: the console's lines are not shown"
+echo "PASS: an agent that never connects: stopped after --boot-timeout 5, 125, the reason and the console"
+"$vmm" run --boot-timeout 0 --rootfs "$root" -- true >"$out" 2>"$err"
+status=$?
+[ "$status" = 2 ] && [ "$(cat "$err")" = "vmm run: --boot-timeout: '0' is not a duration from 1 s to 24h (N, Ns, Nm or Nh)" ] ||
+	fail "--boot-timeout 0: status $status: $(cat "$err")"
+echo "PASS: --boot-timeout 0: a usage error, one line"

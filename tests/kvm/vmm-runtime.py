@@ -458,6 +458,42 @@ def crash_test():
           "a guest that ends before its agent: create fails with the console's end on stderr "
           "and in the log, and leaves no state", (rc, err, e))
 
+    # A guest whose agent never connects (its init only sleeps): the boot
+    # timeout (VMM_BOOT_TIMEOUT, 60 s by default) stops it; create fails
+    # with the reason and the console's end. A bad VMM_BOOT_TIMEOUT is one
+    # clear line.
+    hang = os.path.join(work, "hang-initramfs")
+    os.makedirs(os.path.join(hang, "bin"))
+    shutil.copy("/bin/busybox", os.path.join(hang, "bin", "busybox"))
+    with open(os.path.join(hang, "init"), "w") as f:
+        f.write("#!/bin/busybox sh\necho init-that-hangs\nexec /bin/busybox sleep 100000\n")
+    os.chmod(os.path.join(hang, "init"), 0o755)
+    cpio = subprocess.run("find . | cpio -o -H newc --quiet | gzip", shell=True, cwd=hang,
+                          capture_output=True, check=True).stdout
+    with open(hang + ".cpio.gz", "wb") as f:
+        f.write(cpio)
+    b = bundle("hang", ["true"])
+    os.environ.update(VMM_INITRD=hang + ".cpio.gz", VMM_BOOT_TIMEOUT="5")
+    try:
+        rc, _ = create("hang", b)
+    finally:
+        del os.environ["VMM_INITRD"], os.environ["VMM_BOOT_TIMEOUT"]
+    err = output("hang", "err").decode(errors="replace")
+    check(rc != 0 and "the guest's agent did not connect within 5 s; the end of its console:"
+          in err and "init-that-hangs" in err and not os.path.exists(os.path.join(root, "hang")),
+          "a guest whose agent never connects: create fails after VMM_BOOT_TIMEOUT with the "
+          "reason and the console's end, and leaves no state", (rc, err))
+    b = bundle("badtimeout", ["true"])
+    os.environ["VMM_BOOT_TIMEOUT"] = "soon"
+    try:
+        rc, _ = create("badtimeout", b)
+    finally:
+        del os.environ["VMM_BOOT_TIMEOUT"]
+    err = output("badtimeout", "err").decode(errors="replace")
+    check(rc != 0 and "VMM_BOOT_TIMEOUT: 'soon' is not a duration from 1 s to 24h" in err and
+          not os.path.exists(os.path.join(root, "badtimeout")),
+          "a malformed VMM_BOOT_TIMEOUT: create fails with one line", (rc, err))
+
 
 try:
     net_modules()
