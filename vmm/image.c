@@ -348,13 +348,22 @@ static int extract_here(const char *path, bool skip_whiteouts, char *err, size_t
 		const void *buf;
 		size_t len;
 		la_int64_t off;
-		int d;
-		while ((d = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK)
-			if (archive_write_data_block(w, buf, len, off) < ARCHIVE_OK)
-				break;
-		if (archive_write_finish_entry(w) < ARCHIVE_WARN || d < ARCHIVE_WARN) {
+		int d, wr = ARCHIVE_OK;
+		while ((d = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK &&
+		       (wr = archive_write_data_block(w, buf, len, off)) >= ARCHIVE_OK)
+			;
+		/* A failed write (the store's file system full) fails the
+		 * entry: a file cut short must not pass for the image's. Its
+		 * reason is taken now: finishing the entry clears it. */
+		if (wr < ARCHIVE_OK)
+			snprintf(err, errlen, "%s: %s: %s", path, shown(p, b),
+				 archive_errno(w) ? strerror(archive_errno(w))
+						  : archive_error_string(w));
+		int fin = archive_write_finish_entry(w);
+		if (wr >= ARCHIVE_OK && (fin < ARCHIVE_WARN || d < ARCHIVE_WARN))
 			snprintf(err, errlen, "%s: %s: %s", path, shown(p, b),
 				 archive_error_string(d < ARCHIVE_WARN ? a : w));
+		if (wr < ARCHIVE_OK || fin < ARCHIVE_WARN || d < ARCHIVE_WARN) {
 			rc = -1;
 		}
 	}
