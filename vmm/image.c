@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "errf.h"
 #include "files.h"
 #include "image_meta.h"
 #include "rootfs.h"
@@ -237,14 +238,15 @@ static int next_header(struct archive *a, struct archive_entry **e)
 	return r;
 }
 
-static struct archive *open_tar(const char *path, char *err, size_t errlen)
+/* Opens the tar at path; messages name it as label. */
+static struct archive *open_tar(const char *path, const char *label, char *err, size_t errlen)
 {
 	struct archive *a = archive_read_new();
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
 	archive_read_support_format_gnutar(a);
 	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
-		snprintf(err, errlen, "%s: %s", path, archive_error_string(a));
+		snprintf(err, errlen, "%s: %s", label, archive_error_string(a));
 		archive_read_free(a);
 		return NULL;
 	}
@@ -252,16 +254,16 @@ static struct archive *open_tar(const char *path, char *err, size_t errlen)
 }
 
 /* Pass 1: the whiteouts remove what lower layers put in dir. */
-static int apply_whiteouts(const char *layer, int root, char *err, size_t errlen)
+static int apply_whiteouts(const char *layer, const char *label, int root, char *err, size_t errlen)
 {
-	struct archive *a = open_tar(layer, err, errlen);
+	struct archive *a = open_tar(layer, label, err, errlen);
 	if (!a)
 		return -1;
 	struct archive_entry *e;
 	int r, rc = 0;
 	char path[PATH_MAX], b[SHOWN_LEN];
 	while (rc == 0 && (r = next_header(a, &e)) == ARCHIVE_OK) {
-		int c = entry_path(layer, e, path, sizeof(path), err, errlen);
+		int c = entry_path(label, e, path, sizeof(path), err, errlen);
 		if (c < 0) {
 			rc = -1;
 			break;
@@ -283,11 +285,11 @@ static int apply_whiteouts(const char *layer, int root, char *err, size_t errlen
 			rc = remove_at(dir, base + strlen(WH_PREFIX));
 		close(dir);
 		if (rc)
-			snprintf(err, errlen, "%s: whiteout %s: %s", layer, shown(base, b),
+			snprintf(err, errlen, "%s: whiteout %s: %s", label, shown(base, b),
 				 strerror(errno));
 	}
 	if (rc == 0 && r != ARCHIVE_EOF) {
-		snprintf(err, errlen, "%s: %s", layer, archive_error_string(a));
+		snprintf(err, errlen, "%s: %s", label, archive_error_string(a));
 		rc = -1;
 	}
 	archive_read_free(a);
@@ -295,9 +297,10 @@ static int apply_whiteouts(const char *layer, int root, char *err, size_t errlen
 }
 
 /* Extracts every entry but whiteouts into the current directory. */
-static int extract_here(const char *path, bool skip_whiteouts, char *err, size_t errlen)
+static int extract_here(const char *path, const char *label, bool skip_whiteouts, char *err,
+			size_t errlen)
 {
-	struct archive *a = open_tar(path, err, errlen);
+	struct archive *a = open_tar(path, label, err, errlen);
 	if (!a)
 		return -1;
 	struct archive *w = archive_write_disk_new();
@@ -316,8 +319,13 @@ static int extract_here(const char *path, bool skip_whiteouts, char *err, size_t
 	struct archive_entry *e;
 	int r, rc = 0;
 	char clean[PATH_MAX], link[PATH_MAX], b[SHOWN_LEN];
+	/* Entries kept without part of their metadata (xattrs the store's
+	 * file system cannot hold, say: libarchive's ARCHIVE_WARN), said
+	 * once at the end, as containerd logs such an entry and goes on. */
+	int partial = 0;
+	char first[256] = "";
 	while (rc == 0 && (r = next_header(a, &e)) == ARCHIVE_OK) {
-		int c = entry_path(path, e, clean, sizeof(clean), err, errlen);
+		int c = entry_path(label, e, clean, sizeof(clean), err, errlen);
 		if (c < 0) { /* a layer's whiteout pass saw it first; not an archive's */
 			rc = -1;
 			break;
@@ -332,19 +340,23 @@ static int extract_here(const char *path, bool skip_whiteouts, char *err, size_t
 		const char *hl = archive_entry_hardlink(e);
 		if (hl) {
 			if (image_clean_path(hl, link, sizeof(link)) != IMAGE_PATH_OK) {
-				snprintf(err, errlen, "%s: hard link %s leaves the image", path,
+				snprintf(err, errlen, "%s: hard link %s leaves the image", label,
 					 shown(p, b));
 				rc = -1;
 				break;
 			}
 			archive_entry_set_hardlink(e, link);
 		}
-		if (archive_write_header(w, e) < ARCHIVE_WARN) {
-			snprintf(err, errlen, "%s: %s: %s", path, shown(p, b),
+		int hr = archive_write_header(w, e);
+		if (hr < ARCHIVE_WARN) {
+			snprintf(err, errlen, "%s: %s: %s", label, shown(p, b),
 				 archive_error_string(w));
 			rc = -1;
 			break;
 		}
+		if (hr == ARCHIVE_WARN && partial++ == 0)
+			snprintf(first, sizeof(first), "%s: %s", shown(p, b),
+				 archive_error_string(w));
 		const void *buf;
 		size_t len;
 		la_int64_t off;
@@ -356,29 +368,42 @@ static int extract_here(const char *path, bool skip_whiteouts, char *err, size_t
 		 * entry: a file cut short must not pass for the image's. Its
 		 * reason is taken now: finishing the entry clears it. */
 		if (wr < ARCHIVE_OK)
-			snprintf(err, errlen, "%s: %s: %s", path, shown(p, b),
+			snprintf(err, errlen, "%s: %s: %s", label, shown(p, b),
 				 archive_errno(w) ? strerror(archive_errno(w))
 						  : archive_error_string(w));
 		int fin = archive_write_finish_entry(w);
 		if (wr >= ARCHIVE_OK && (fin < ARCHIVE_WARN || d < ARCHIVE_WARN))
-			snprintf(err, errlen, "%s: %s: %s", path, shown(p, b),
+			snprintf(err, errlen, "%s: %s: %s", label, shown(p, b),
 				 archive_error_string(d < ARCHIVE_WARN ? a : w));
-		if (wr < ARCHIVE_OK || fin < ARCHIVE_WARN || d < ARCHIVE_WARN) {
+		if (wr < ARCHIVE_OK || fin < ARCHIVE_WARN || d < ARCHIVE_WARN)
 			rc = -1;
-		}
+		else if (fin == ARCHIVE_WARN && hr == ARCHIVE_OK && partial++ == 0)
+			snprintf(first, sizeof(first), "%s: %s", shown(p, b),
+				 archive_error_string(w));
 	}
 	if (rc == 0 && r != ARCHIVE_EOF) {
-		snprintf(err, errlen, "%s: %s", path, archive_error_string(a));
+		snprintf(err, errlen, "%s: %s", label, archive_error_string(a));
 		rc = -1;
 	}
+	/* Directories' modes and times are set last, at the close: its
+	 * failure is the layer's too (archive_write_free would drop it). */
+	int cl = archive_write_close(w);
+	if (rc == 0 && cl < ARCHIVE_WARN)
+		rc = errf(err, errlen, "%s: %s", label, archive_error_string(w));
+	else if (rc == 0 && cl == ARCHIVE_WARN && partial++ == 0)
+		snprintf(first, sizeof(first), "%s", archive_error_string(w));
+	if (rc == 0 && partial)
+		fprintf(stderr, "vmm: %s: %d %s kept without part of %s metadata (%s%s)\n", label,
+			partial, partial == 1 ? "file" : "files", partial == 1 ? "its" : "their",
+			partial == 1 ? "" : "the first: ", first);
 	archive_write_free(w);
 	archive_read_free(a);
 	return rc;
 }
 
 /* Runs extract_here with dir as the current directory. */
-static int extract_into(const char *path, const char *dir, bool skip_whiteouts, char *err,
-			size_t errlen)
+static int extract_into(const char *path, const char *label, const char *dir, bool skip_whiteouts,
+			char *err, size_t errlen)
 {
 	int here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (here < 0 || chdir(dir)) {
@@ -387,23 +412,25 @@ static int extract_into(const char *path, const char *dir, bool skip_whiteouts, 
 			close(here);
 		return -1;
 	}
-	int rc = extract_here(path, skip_whiteouts, err, errlen);
+	int rc = extract_here(path, label, skip_whiteouts, err, errlen);
 	if (fchdir(here))
 		rc = -1;
 	close(here);
 	return rc;
 }
 
-int layer_apply(const char *layer, const char *dir, char *err, size_t errlen)
+int layer_apply(const char *layer, const char *label, const char *dir, char *err, size_t errlen)
 {
+	if (!label)
+		label = layer;
 	int root = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0) {
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
-	int rc = apply_whiteouts(layer, root, err, errlen);
+	int rc = apply_whiteouts(layer, label, root, err, errlen);
 	close(root);
-	return rc ? rc : extract_into(layer, dir, true, err, errlen);
+	return rc ? rc : extract_into(layer, label, dir, true, err, errlen);
 }
 
 /* ---- the store ---- */
@@ -482,18 +509,6 @@ static int oci_blob(const char *dir, const char *hex, char *path, size_t len, ch
 	return 0;
 }
 
-/* An error about the layer file at path (a scratch path that means nothing
- * to the user) told as "layer N" instead. */
-static void name_layer(char *err, size_t errlen, const char *path, int n)
-{
-	size_t len = strlen(path);
-	if (strncmp(err, path, len))
-		return;
-	char rest[512];
-	snprintf(rest, sizeof(rest), "%s", err + len);
-	snprintf(err, errlen, "layer %d%s", n, rest);
-}
-
 /* Builds images/<id> from a config (the file at config_path, parsed as
  * cfg) and layer files (in order). */
 static int install(struct image_store *s, const char *config_path, const struct image_config *cfg,
@@ -529,9 +544,9 @@ static int install(struct image_store *s, const char *config_path, const struct 
 		stat(layers[i], &st);
 		fprintf(stderr, "vmm: layer %d/%d (%.1f MB)\n", i + 1, nlayers,
 			(double)st.st_size / 1e6);
-		rc = layer_apply(layers[i], rootfs, err, errlen);
-		if (rc)
-			name_layer(err, errlen, layers[i], i + 1);
+		char label[32]; /* the layer's file is a scratch path: no name to the user */
+		snprintf(label, sizeof(label), "layer %d", i + 1);
+		rc = layer_apply(layers[i], label, rootfs, err, errlen);
 	}
 	char cfgpath[PATH_MAX + 96];
 	snprintf(cfgpath, sizeof(cfgpath), "%s/config.json", work);
@@ -696,6 +711,34 @@ static bool exists_in(const char *dir, const char *name)
 	return access(p, F_OK) == 0;
 }
 
+/* Whether the archive at path holds an image at its top (a docker save's
+ * manifest.json, or an OCI archive's index.json and oci-layout), from its
+ * headers alone: 1, 0, or -1 with err. So a plain rootfs tar given to
+ * `vmm run` is told apart without being unpacked for nothing first. */
+static int holds_image(const char *path, char *err, size_t errlen)
+{
+	struct archive *a = open_tar(path, path, err, errlen);
+	if (!a)
+		return -1;
+	struct archive_entry *e;
+	char clean[64];
+	bool manifest = false, index = false, layout = false;
+	int r;
+	while (!manifest && !(index && layout) && (r = next_header(a, &e)) == ARCHIVE_OK) {
+		const char *name = archive_entry_pathname(e);
+		if (!name || image_clean_path(name, clean, sizeof(clean)) != IMAGE_PATH_OK)
+			continue;
+		manifest |= !strcmp(clean, "manifest.json");
+		index |= !strcmp(clean, "index.json");
+		layout |= !strcmp(clean, "oci-layout");
+	}
+	int rc = manifest || (index && layout) ? 1 : 0;
+	if (!rc && r != ARCHIVE_EOF)
+		rc = errf(err, errlen, "%s: %s", path, archive_error_string(a));
+	archive_read_free(a);
+	return rc;
+}
+
 int image_load(struct image_store *s, const char *path_in, const char *tag, char *id, char *err,
 	       size_t errlen)
 {
@@ -715,13 +758,19 @@ int image_load(struct image_store *s, const char *path_in, const char *tag, char
 		return -1;
 	}
 	/* An archive: unpacked into scratch, then read as a tree. */
+	int holds = holds_image(path, err, errlen);
+	if (holds <= 0) {
+		if (holds == 0)
+			snprintf(err, errlen, "%s: not a docker save or OCI archive", path);
+		return -1;
+	}
 	char work[PATH_MAX + 32];
 	snprintf(work, sizeof(work), "%s/tmp/archive-XXXXXX", s->root);
 	if (!mkdtemp(work)) {
 		snprintf(err, errlen, "%s: %s", work, strerror(errno));
 		return -1;
 	}
-	int rc = extract_into(path, work, false, err, errlen);
+	int rc = extract_into(path, path, work, false, err, errlen);
 	if (rc == 0) {
 		if (exists_in(work, "index.json") && exists_in(work, "oci-layout"))
 			rc = load_oci(s, work, tag, id, err, errlen);
@@ -811,7 +860,7 @@ int image_resolve(struct image_store *s, const char *ref, struct image *img, cha
 		char abs[PATH_MAX];
 		snprintf(img->scratch, sizeof(img->scratch), "%s/tmp/rootfs-XXXXXX", s->root);
 		if (!realpath(ref, abs) || !mkdtemp(img->scratch) ||
-		    layer_apply(abs, img->scratch, err, errlen)) {
+		    layer_apply(abs, ref, img->scratch, err, errlen)) {
 			if (!err[0])
 				snprintf(err, errlen, "%s: %s", img->scratch, strerror(errno));
 			image_release(img);

@@ -74,9 +74,11 @@ int image_remove(struct image_store *s, const char *ref, char *err, size_t errle
  * (.wh.NAME) remove what lower layers put there, an opaque marker
  * (.wh..wh..opq) empties its directory first; entries are extracted with
  * owners, modes, times, xattrs and hard links, never outside dir (no
- * absolute paths, no "..", nothing through a symlink). Returns 0, or -1
- * with err. */
-int layer_apply(const char *layer, const char *dir, char *err, size_t errlen);
+ * absolute paths, no "..", nothing through a symlink). Messages (err, and
+ * one line on stderr when files were kept without metadata the store's
+ * file system cannot hold, such as xattrs) name the layer as label, or as
+ * its path when label is NULL. Returns 0, or -1 with err. */
+int layer_apply(const char *layer, const char *label, const char *dir, char *err, size_t errlen);
 
 /* The sha256 of a file, or of its decompressed contents when it is
  * compressed (gzip, zstd, ...), as 64 hex digits. Returns 0 or -1. */
