@@ -848,6 +848,9 @@ int cmd_run(int argc, char **argv)
 			vm_status);
 		show_console(log);
 		status = EXIT_VM_LOST;
+	} else if (!r.vm) {
+		/* No VM was made: launch_run has said why in one line (a
+		 * kernel or initrd it could not load, memory, KVM). */
 	} else {
 		fprintf(stderr, "vmm run: %s\n",
 			ses->err[0] ? ses->err : "the VM stopped before the container ran");

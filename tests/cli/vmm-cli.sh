@@ -235,6 +235,9 @@ expect 2 "-v: ':/data' is not HOSTPATH:CTRPATH" "$vmm" run -v :/data busybox
 expect 2 "-v: '$tmp:/a/../b:ro' is not HOSTPATH:CTRPATH" "$vmm" run -v "$tmp:/a/../b:ro" busybox
 expect 2 "-v: at most 7 volumes" "$vmm" run $(for i in 1 2 3 4 5 6 7 8; do echo -v "$tmp:/v$i"; done) busybox
 expect 125 "^vmm run: $tmp/nothere: No such file or directory$" "$vmm" run "$tmp/nothere" true
+# A kernel that cannot be loaded: no VM is made, and its one line is all.
+expect_line 125 "vmm: kernel $tmp/nokernel: No such file or directory" \
+	"$vmm" run --kernel "$tmp/nokernel" --rootfs "$tmp" -- true
 # --net: one line naming what is wrong, 125 as docker run has it.
 expect 125 "^vmm run: --net: 'bogus' is not KEY=VALUE" "$vmm" run --net bogus busybox true
 expect 125 "^vmm run: --net: 'ip=169.254.3.2/24' has no tap=NAME" \
