@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "errf.h"
 #include "netcfg.h"
 
 extern char **environ;
@@ -637,8 +638,7 @@ static int read_error(int fd, char *err, size_t errlen, int *code)
 	const char *text = msg;
 	if (code && (msg[0] == 126 || msg[0] == 127))
 		*code = *text++;
-	snprintf(err, errlen, "%s", text);
-	return -1;
+	return errf(err, errlen, "%s", text);
 }
 
 int container_spawn(const struct proto_create *c, bool own_netns, struct container_proc *p,
@@ -786,10 +786,8 @@ out:
 int container_start(struct container_proc *p, char *err, size_t errlen, int *exit_code)
 {
 	*exit_code = 0;
-	if (write(p->start_fd, "s", 1) != 1) {
-		snprintf(err, errlen, "the container's init is gone");
-		return -1;
-	}
+	if (write(p->start_fd, "s", 1) != 1)
+		return errf(err, errlen, "the container's init is gone");
 	close_fd(&p->start_fd);
 	/* EOF: the process was exec'd (the pipe is close-on-exec). */
 	int rc = read_error(p->error_fd, err, errlen, exit_code);

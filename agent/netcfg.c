@@ -17,6 +17,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "errf.h"
+
 /* One request at a time: a header, the family's struct, attributes. */
 struct nlreq {
 	union {
@@ -149,8 +151,7 @@ static int route_add(int fd, int index, const struct proto_route *rt)
 
 static int fail(char *err, size_t errlen, const char *who, const char *step, int e)
 {
-	snprintf(err, errlen, "%s: %s: %s", who, step, strerror(e));
-	return -1;
+	return errf(err, errlen, "%s: %s: %s", who, step, strerror(e));
 }
 
 static int apply_iface(int fd, const struct proto_iface *f, char *err, size_t errlen)

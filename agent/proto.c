@@ -134,15 +134,12 @@ int proto_check_hello(const json_t *m, char *err, size_t errlen)
 	const json_t *v = json_object_get(m, "version");
 	if (!type || strcmp(type, "hello")) {
 		const char *e = json_string_value(json_object_get(m, "error"));
-		snprintf(err, errlen, "%s", e ? e : "expected a hello");
-		return -1;
+		return errf(err, errlen, "%s", e ? e : "expected a hello");
 	}
-	if (!json_is_integer(v) || json_integer_value(v) != PROTO_VERSION) {
-		snprintf(err, errlen, "unsupported protocol version %lld (this side speaks %d)",
-			 json_is_integer(v) ? (long long)json_integer_value(v) : -1LL,
-			 PROTO_VERSION);
-		return -1;
-	}
+	if (!json_is_integer(v) || json_integer_value(v) != PROTO_VERSION)
+		return errf(err, errlen, "unsupported protocol version %lld (this side speaks %d)",
+			    json_is_integer(v) ? (long long)json_integer_value(v) : -1LL,
+			    PROTO_VERSION);
 	return 0;
 }
 
@@ -803,12 +800,10 @@ int proto_network_parse(const json_t *j, struct proto_network *n, char *err, siz
 		if (parse_iface(json_array_get(ifs, i), (int)i, &n->ifaces[i], err, errlen))
 			return -1;
 		for (size_t k = 0; k < i; k++)
-			if (!strcmp(n->ifaces[k].name, n->ifaces[i].name)) {
-				snprintf(err, errlen,
-					 "interfaces[%zu].name: %s is configured twice", i,
-					 n->ifaces[i].name);
-				return -1;
-			}
+			if (!strcmp(n->ifaces[k].name, n->ifaces[i].name))
+				return errf(err, errlen,
+					    "interfaces[%zu].name: %s is configured twice", i,
+					    n->ifaces[i].name);
 	}
 	n->nifaces = (int)json_array_size(ifs);
 	for (size_t i = 0; i < json_array_size(routes); i++)

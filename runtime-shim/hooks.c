@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "errf.h"
+
 static const char *const kind_name[OCI_NHOOKS] = {"prestart", "createRuntime", "poststart",
 						  "poststop"};
 
@@ -41,10 +43,8 @@ static int wait_for(pid_t pid, int timeout)
 static int run_one(const struct oci_hook *h, const char *state, char *err, size_t errlen)
 {
 	int in[2];
-	if (pipe2(in, O_CLOEXEC)) {
-		snprintf(err, errlen, "%s: pipe: %s", h->path, strerror(errno));
-		return -1;
-	}
+	if (pipe2(in, O_CLOEXEC))
+		return errf(err, errlen, "%s: pipe: %s", h->path, strerror(errno));
 	char *deflt[] = {(char *)h->path, NULL};
 	char *const *argv = h->args && h->args[0] ? h->args : deflt;
 	fflush(NULL);
@@ -66,26 +66,19 @@ static int run_one(const struct oci_hook *h, const char *state, char *err, size_
 	close(in[0]);
 	if (pid < 0) {
 		close(in[1]);
-		snprintf(err, errlen, "%s: fork: %s", h->path, strerror(errno));
-		return -1;
+		return errf(err, errlen, "%s: fork: %s", h->path, strerror(errno));
 	}
 	/* A hook that does not read its stdin must not block us. */
 	signal(SIGPIPE, SIG_IGN);
 	(void)!write(in[1], state, strlen(state));
 	close(in[1]);
 	int status = wait_for(pid, h->timeout);
-	if (status < 0) {
-		snprintf(err, errlen, "%s: timed out after %d s", h->path, h->timeout);
-		return -1;
-	}
-	if (WIFSIGNALED(status)) {
-		snprintf(err, errlen, "%s: killed by signal %d", h->path, WTERMSIG(status));
-		return -1;
-	}
-	if (WEXITSTATUS(status)) {
-		snprintf(err, errlen, "%s: exit status %d", h->path, WEXITSTATUS(status));
-		return -1;
-	}
+	if (status < 0)
+		return errf(err, errlen, "%s: timed out after %d s", h->path, h->timeout);
+	if (WIFSIGNALED(status))
+		return errf(err, errlen, "%s: killed by signal %d", h->path, WTERMSIG(status));
+	if (WEXITSTATUS(status))
+		return errf(err, errlen, "%s: exit status %d", h->path, WEXITSTATUS(status));
 	return 0;
 }
 
@@ -95,10 +88,8 @@ int hooks_run(const struct oci_config *cfg, enum oci_hook_kind kind, const json_
 	if (!cfg->nhooks[kind])
 		return 0;
 	char *s = json_dumps(state, JSON_COMPACT);
-	if (!s) {
-		snprintf(err, errlen, "%s hook: out of memory", kind_name[kind]);
-		return -1;
-	}
+	if (!s)
+		return errf(err, errlen, "%s hook: out of memory", kind_name[kind]);
 	int rc = 0;
 	for (int i = 0; i < cfg->nhooks[kind] && !rc; i++) {
 		char why[400];

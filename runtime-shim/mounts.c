@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "errf.h"
+
 /* What the agent sets up itself for every container. */
 static bool agent_made(const char *dst)
 {
@@ -53,20 +55,16 @@ int rt_mounts_plan(const struct oci_config *cfg, struct rt_mounts *m, char *err,
 		bool bind = (om->type && !strcmp(om->type, "bind")) || has_option(om, "bind") ||
 			    has_option(om, "rbind");
 		const char *type = bind ? "bind" : om->type;
-		if (!type) {
-			snprintf(err, errlen, "mounts[%d]: no type and not a bind", i);
-			return -1;
-		}
+		if (!type)
+			return errf(err, errlen, "mounts[%d]: no type and not a bind", i);
 		if (!strcmp(type, "cgroup"))
 			type = "cgroup2"; /* the guest has the unified hierarchy only */
 		struct proto_mount *pm = &m->mounts[m->nmounts];
 		int nopt = 0;
 		for (char **o = om->options; o && *o; o++) {
-			if (nopt == PROTO_MAX_MOUNT_OPTIONS) {
-				snprintf(err, errlen, "mounts[%d]: more than %d options", i,
-					 PROTO_MAX_MOUNT_OPTIONS);
-				return -1;
-			}
+			if (nopt == PROTO_MAX_MOUNT_OPTIONS)
+				return errf(err, errlen, "mounts[%d]: more than %d options", i,
+					    PROTO_MAX_MOUNT_OPTIONS);
 			pm->options[nopt++] = *o;
 		}
 		pm->noptions = nopt;
@@ -75,17 +73,13 @@ int rt_mounts_plan(const struct oci_config *cfg, struct rt_mounts *m, char *err,
 		pm->source = om->source;
 		if (bind) {
 			struct stat st;
-			if (!om->source || om->source[0] != '/') {
-				snprintf(err, errlen,
-					 "mounts[%d].source: a bind needs an absolute path", i);
-				return -1;
-			}
-			if (stat(om->source, &st)) {
-				snprintf(err, errlen, "mounts[%d].source: %.200s: %s", i,
-					 om->source,
-					 errno == ENOENT ? "does not exist" : strerror(errno));
-				return -1;
-			}
+			if (!om->source || om->source[0] != '/')
+				return errf(err, errlen,
+					    "mounts[%d].source: a bind needs an absolute path", i);
+			if (stat(om->source, &st))
+				return errf(err, errlen, "mounts[%d].source: %.200s: %s", i,
+					    om->source,
+					    errno == ENOENT ? "does not exist" : strerror(errno));
 			bool ro = has_option(om, "ro");
 			char *src = m->sources[m->nmounts];
 			if (S_ISDIR(st.st_mode)) {
@@ -115,8 +109,7 @@ int rt_mounts_plan(const struct oci_config *cfg, struct rt_mounts *m, char *err,
 	}
 	return 0;
 too_many:
-	snprintf(err, errlen,
-		 "too many bind mount sources: at most %d directories (files count as one)",
-		 RT_MAX_SHARES);
-	return -1;
+	return errf(err, errlen,
+		    "too many bind mount sources: at most %d directories (files count as one)",
+		    RT_MAX_SHARES);
 }

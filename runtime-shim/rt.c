@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "agent_client.h"
+#include "errf.h"
 #include "files.h"
 #include "proto.h"
 
@@ -101,25 +102,19 @@ bool rt_valid_id(const char *id)
 
 static int container_dir(const char *id, char *dir, size_t len, char *err, size_t errlen)
 {
-	if (!rt_valid_id(id)) {
-		snprintf(err, errlen, "invalid container id '%.80s': 1 to 64 of A-Z a-z 0-9 _ . -",
-			 id);
-		return -1;
-	}
-	if ((size_t)snprintf(dir, len, "%s/%s", rt.root, id) >= len) {
-		snprintf(err, errlen, "--root %s is too long", rt.root);
-		return -1;
-	}
+	if (!rt_valid_id(id))
+		return errf(err, errlen,
+			    "invalid container id '%.80s': 1 to 64 of A-Z a-z 0-9 _ . -", id);
+	if ((size_t)snprintf(dir, len, "%s/%s", rt.root, id) >= len)
+		return errf(err, errlen, "--root %s is too long", rt.root);
 	return 0;
 }
 
 static int lock_dir(struct rt_container *c, char *err, size_t errlen)
 {
 	c->dir_fd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (c->dir_fd < 0 || flock(c->dir_fd, LOCK_EX)) {
-		snprintf(err, errlen, "%s: %s", c->dir, strerror(errno));
-		return -1;
-	}
+	if (c->dir_fd < 0 || flock(c->dir_fd, LOCK_EX))
+		return errf(err, errlen, "%s: %s", c->dir, strerror(errno));
 	return 0;
 }
 
@@ -130,10 +125,8 @@ int rt_open(const char *id, bool lock, struct rt_container *c, char *err, size_t
 	if (container_dir(id, c->dir, sizeof(c->dir), err, errlen))
 		return -1;
 	snprintf(c->id, sizeof(c->id), "%s", id);
-	if (access(c->dir, F_OK)) {
-		snprintf(err, errlen, "container %s does not exist", id);
-		return -1;
-	}
+	if (access(c->dir, F_OK))
+		return errf(err, errlen, "container %s does not exist", id);
 	if (lock ? lock_dir(c, err, errlen)
 		 : (c->dir_fd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		if (errno == ENOENT)
@@ -164,16 +157,12 @@ int rt_make(const char *id, struct rt_container *c, char *err, size_t errlen)
 	if (container_dir(id, c->dir, sizeof(c->dir), err, errlen))
 		return -1;
 	snprintf(c->id, sizeof(c->id), "%s", id);
-	if (mkdir_p(rt.root)) {
-		snprintf(err, errlen, "--root %s: %s", rt.root, strerror(errno));
-		return -1;
-	}
+	if (mkdir_p(rt.root))
+		return errf(err, errlen, "--root %s: %s", rt.root, strerror(errno));
 	if (mkdir(c->dir, 0711)) {
 		if (errno == EEXIST)
-			snprintf(err, errlen, "container with id %s already exists", id);
-		else
-			snprintf(err, errlen, "%s: %s", c->dir, strerror(errno));
-		return -1;
+			return errf(err, errlen, "container with id %s already exists", id);
+		return errf(err, errlen, "%s: %s", c->dir, strerror(errno));
 	}
 	return lock_dir(c, err, errlen);
 }
@@ -259,10 +248,8 @@ json_t *rt_state_json(const struct rt_container *c)
 int rt_write_pid_file(const char *path, pid_t pid, char *err, size_t errlen)
 {
 	char tmp[PATH_MAX], digits[24];
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
-		snprintf(err, errlen, "--pid-file %s: too long", path);
-		return -1;
-	}
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		return errf(err, errlen, "--pid-file %s: too long", path);
 	int n = snprintf(digits, sizeof(digits), "%d", (int)pid);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	bool ok = fd >= 0 && write(fd, digits, (size_t)n) == n;
@@ -338,10 +325,8 @@ int rt_agent_call(int dir_fd, json_t *req, char *err, size_t errlen)
 pid_t rt_fork_report(int *fd, char *err, size_t errlen)
 {
 	int p[2];
-	if (pipe2(p, O_CLOEXEC)) {
-		snprintf(err, errlen, "pipe: %s", strerror(errno));
-		return -1;
-	}
+	if (pipe2(p, O_CLOEXEC))
+		return errf(err, errlen, "pipe: %s", strerror(errno));
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0) {

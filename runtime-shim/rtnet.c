@@ -11,24 +11,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "errf.h"
 #include "rt.h"
 
 int rtnet_open_tap(struct net *n, char *err, size_t errlen)
 {
-	if (if_nametoindex(RTNET_TAP)) {
-		snprintf(err, errlen,
-			 "the network namespace already has " RTNET_TAP
-			 " (another container's VM): a network namespace shared between "
-			 "containers is not supported");
-		return -1;
-	}
+	if (if_nametoindex(RTNET_TAP))
+		return errf(err, errlen,
+			    "the network namespace already has " RTNET_TAP
+			    " (another container's VM): a network namespace shared between "
+			    "containers is not supported");
 	if (net_parse_spec("tap=" RTNET_TAP, 0, n, err, errlen))
 		return -1;
 	/* net_open says why on stderr (ours: the container's). */
-	if (net_open(n)) {
-		snprintf(err, errlen, "cannot create tap " RTNET_TAP " for the VM's network");
-		return -1;
-	}
+	if (net_open(n))
+		return errf(err, errlen, "cannot create tap " RTNET_TAP " for the VM's network");
 	return 0;
 }
 
@@ -89,10 +86,8 @@ static int connect_in_ns(int dir_fd, char *err, size_t errlen)
 		return -1;
 	rtnet_for_guest(&nw);
 	char why[256];
-	if (rt_agent_call(dir_fd, proto_network_json(&nw), why, sizeof(why))) {
-		snprintf(err, errlen, "the guest's " RTNET_GUEST ": %s", why);
-		return -1;
-	}
+	if (rt_agent_call(dir_fd, proto_network_json(&nw), why, sizeof(why)))
+		return errf(err, errlen, "the guest's " RTNET_GUEST ": %s", why);
 	return 0;
 }
 
@@ -102,10 +97,8 @@ int rtnet_connect(pid_t shim, int dir_fd, bool *configured, char *err, size_t er
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)shim);
 	struct stat theirs, ours;
-	if (stat(path, &theirs) || stat("/proc/self/ns/net", &ours)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
+	if (stat(path, &theirs) || stat("/proc/self/ns/net", &ours))
+		return errf(err, errlen, "%s: %s", path, strerror(errno));
 	/* The host's network is not ours to rewire. */
 	if (theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino)
 		return 0;
@@ -132,11 +125,9 @@ int rtnet_connect(pid_t shim, int dir_fd, bool *configured, char *err, size_t er
 		;
 	if (code < 0)
 		code = 2;
-	if (code == 2) {
-		snprintf(err, errlen, "network: %s",
-			 why[0] ? why : "the process setting it up died");
-		return -1;
-	}
+	if (code == 2)
+		return errf(err, errlen, "network: %s",
+			    why[0] ? why : "the process setting it up died");
 	*configured = code == 0;
 	return 0;
 }

@@ -21,6 +21,7 @@
 
 #include "agent_client.h"
 #include "console.h"
+#include "errf.h"
 #include "files.h"
 #include "launch.h"
 #include "mounts.h"
@@ -208,10 +209,8 @@ static int enter_netns(const struct oci_config *cfg, char *err, size_t errlen)
 	if (!cfg->netns)
 		return 0;
 	if (!cfg->netns_path) {
-		if (unshare(CLONE_NEWNET)) {
-			snprintf(err, errlen, "a network namespace: %s", strerror(errno));
-			return -1;
-		}
+		if (unshare(CLONE_NEWNET))
+			return errf(err, errlen, "a network namespace: %s", strerror(errno));
 		return 0;
 	}
 	int fd = open(cfg->netns_path, O_RDONLY | O_CLOEXEC);
@@ -235,22 +234,18 @@ static int stage_files(const struct rt_mounts *plan, char *err, size_t errlen)
 		return 0;
 	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
 	    (mkdir("files", 0700) && errno != EEXIST) ||
-	    mount("tmpfs", "files", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755")) {
-		snprintf(err, errlen, "a staging directory for bind-mounted files: %s",
-			 strerror(errno));
-		return -1;
-	}
+	    mount("tmpfs", "files", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755"))
+		return errf(err, errlen, "a staging directory for bind-mounted files: %s",
+			    strerror(errno));
 	for (int i = 0; i < plan->nfiles; i++) {
 		char path[32];
 		snprintf(path, sizeof(path), "files/%s", plan->files[i].name);
 		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		if (fd >= 0)
 			close(fd);
-		if (fd < 0 || mount(plan->files[i].source, path, NULL, MS_BIND, NULL)) {
-			snprintf(err, errlen, "bind mount of %.200s: %s", plan->files[i].source,
-				 strerror(errno));
-			return -1;
-		}
+		if (fd < 0 || mount(plan->files[i].source, path, NULL, MS_BIND, NULL))
+			return errf(err, errlen, "bind mount of %.200s: %s", plan->files[i].source,
+				    strerror(errno));
 	}
 	return 0;
 }
@@ -504,8 +499,7 @@ pid_t shim_fork(const struct shim_create *create, const struct shim_exec *exec, 
 	 * it (VM, sockets) may outlive the failed command. */
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
-	snprintf(err, errlen, "%s", why[0] ? why : "the shim process died before it was ready");
-	return -1;
+	return errf(err, errlen, "%s", why[0] ? why : "the shim process died before it was ready");
 }
 
 static volatile sig_atomic_t waited_child;

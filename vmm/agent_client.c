@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "errf.h"
 #include "files.h"
 #include "proto.h"
 
@@ -29,10 +30,8 @@ int agent_listen(struct agent_client *a, const char *vsock_path, char *err, size
 	struct sockaddr_un addr;
 	a->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (a->listen_fd < 0 || unix_addr(a->listen_path, &addr) ||
-	    bind(a->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) || listen(a->listen_fd, 4)) {
-		snprintf(err, errlen, "listen on %s: %s", a->listen_path, strerror(errno));
-		return -1;
-	}
+	    bind(a->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) || listen(a->listen_fd, 4))
+		return errf(err, errlen, "listen on %s: %s", a->listen_path, strerror(errno));
 	return 0;
 }
 
@@ -54,10 +53,8 @@ static int greet(int fd, const char *role, const char *container, const char *ex
 	json_t *h = hello(role, container, exec_id);
 	int r = h ? proto_send(fd, h) : -1;
 	json_decref(h);
-	if (r) {
-		snprintf(err, errlen, "cannot talk to the agent: %s", strerror(errno));
-		return -1;
-	}
+	if (r)
+		return errf(err, errlen, "cannot talk to the agent: %s", strerror(errno));
 	json_t *back = proto_recv(fd, err, errlen);
 	if (!back) {
 		if (!err[0])
@@ -77,10 +74,8 @@ static int greet(int fd, const char *role, const char *container, const char *ex
 int agent_accept(struct agent_client *a, char *err, size_t errlen)
 {
 	int fd = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "the VM ended before its agent was ready");
-		return -1;
-	}
+	if (fd < 0)
+		return errf(err, errlen, "the VM ended before its agent was ready");
 	if (greet(fd, "control", NULL, NULL, err, errlen)) {
 		close(fd);
 		return -1;
@@ -102,10 +97,8 @@ json_int_t agent_send(struct agent_client *a, json_t *req, char *err, size_t err
 	if (!r)
 		r = proto_send(a->ctl, req);
 	json_decref(req);
-	if (r) {
-		snprintf(err, errlen, "cannot send to the agent");
-		return -1;
-	}
+	if (r)
+		return errf(err, errlen, "cannot send to the agent");
 	return id;
 }
 

@@ -35,6 +35,7 @@
 #include "agent_client.h"
 #include "commands.h"
 #include "console.h"
+#include "errf.h"
 #include "image.h"
 #include "launch.h"
 #include "parse.h"
@@ -383,10 +384,8 @@ static int open_volume(struct volume *v, int i, char *err, size_t errlen)
 {
 	char abs[PATH_MAX];
 	struct stat st;
-	if (!realpath(v->host, abs) || stat(abs, &st)) {
-		snprintf(err, errlen, "-v %s: %s", v->host, strerror(errno));
-		return -1;
-	}
+	if (!realpath(v->host, abs) || stat(abs, &st))
+		return errf(err, errlen, "-v %s: %s", v->host, strerror(errno));
 	snprintf(v->tag, sizeof(v->tag), "vol%d", i);
 	if (S_ISDIR(st.st_mode)) {
 		snprintf(v->dir, sizeof(v->dir), "%s", abs);
@@ -394,10 +393,8 @@ static int open_volume(struct volume *v, int i, char *err, size_t errlen)
 		return 0;
 	}
 	char *slash = strrchr(abs, '/');
-	if (!slash[1] || strlen(slash + 1) > 255) {
-		snprintf(err, errlen, "-v %s: not a file or directory", v->host);
-		return -1;
-	}
+	if (!slash[1] || strlen(slash + 1) > 255)
+		return errf(err, errlen, "-v %s: not a file or directory", v->host);
 	snprintf(v->source, sizeof(v->source), "%s/%s", v->tag, slash + 1);
 	*slash = '\0';
 	snprintf(v->dir, sizeof(v->dir), "%s", abs[0] ? abs : "/");

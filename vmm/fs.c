@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errf.h"
 #include "fs_table.h"
 #include "sandbox.h"
 
@@ -36,25 +37,20 @@ int fs_parse_spec(char *spec, struct fs *fs, char *why, size_t whylen)
 {
 	fs_init(fs, NULL, NULL, false, FS_CACHE_AUTO);
 	char *eq = strchr(spec, '=');
-	if (!eq || eq == spec) {
-		snprintf(why, whylen, "'%s' is not TAG=HOSTDIR[,ro][,cache=none|auto|always]",
-			 spec);
-		return -1;
-	}
+	if (!eq || eq == spec)
+		return errf(why, whylen, "'%s' is not TAG=HOSTDIR[,ro][,cache=none|auto|always]",
+			    spec);
 	*eq = '\0';
 	fs->tag = spec;
-	if (strlen(spec) > VIRTIO_FS_TAG_MAX) {
-		snprintf(why, whylen, "tag '%s' is longer than %d bytes", spec, VIRTIO_FS_TAG_MAX);
-		return -1;
-	}
+	if (strlen(spec) > VIRTIO_FS_TAG_MAX)
+		return errf(why, whylen, "tag '%s' is longer than %d bytes", spec,
+			    VIRTIO_FS_TAG_MAX);
 	fs->dir = eq + 1;
 	char *opt = strchr(fs->dir, ',');
 	if (opt)
 		*opt++ = '\0';
-	if (!*fs->dir) {
-		snprintf(why, whylen, "tag '%s': no HOSTDIR", spec);
-		return -1;
-	}
+	if (!*fs->dir)
+		return errf(why, whylen, "tag '%s': no HOSTDIR", spec);
 	while (opt) {
 		char *next = strchr(opt, ',');
 		if (next)
@@ -67,10 +63,8 @@ int fs_parse_spec(char *spec, struct fs *fs, char *why, size_t whylen)
 			fs->cache = FS_CACHE_AUTO;
 		else if (!strcmp(opt, "cache=always"))
 			fs->cache = FS_CACHE_ALWAYS;
-		else {
-			snprintf(why, whylen, "tag '%s': unknown option '%s'", spec, opt);
-			return -1;
-		}
+		else
+			return errf(why, whylen, "tag '%s': unknown option '%s'", spec, opt);
 		opt = next;
 	}
 	return 0;

@@ -153,11 +153,9 @@ static int entry_path(const char *tar, struct archive_entry *e, char *out, size_
 	case IMAGE_PATH_ROOT:
 		return 0;
 	case IMAGE_PATH_DOTDOT:
-		snprintf(err, errlen, "%s: entry %s leaves the image", tar, shown(p, b));
-		return -1;
+		return errf(err, errlen, "%s: entry %s leaves the image", tar, shown(p, b));
 	case IMAGE_PATH_TOO_LONG:
-		snprintf(err, errlen, "%s: entry %s has too long a path", tar, shown(p, b));
-		return -1;
+		return errf(err, errlen, "%s: entry %s has too long a path", tar, shown(p, b));
 	}
 	return -1;
 }
@@ -424,10 +422,8 @@ int layer_apply(const char *layer, const char *label, const char *dir, char *err
 	if (!label)
 		label = layer;
 	int root = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-		return -1;
-	}
+	if (root < 0)
+		return errf(err, errlen, "%s: %s", dir, strerror(errno));
 	int rc = apply_whiteouts(layer, label, root, err, errlen);
 	close(root);
 	return rc ? rc : extract_into(layer, label, dir, true, err, errlen);
@@ -438,10 +434,8 @@ int layer_apply(const char *layer, const char *label, const char *dir, char *err
 int store_open(struct image_store *s, char *err, size_t errlen)
 {
 	const char *env = getenv("VMM_STORE"), *home = getenv("HOME");
-	if (env && strlen(env) >= sizeof(s->root)) {
-		snprintf(err, errlen, "VMM_STORE is longer than %zu bytes", sizeof(s->root) - 1);
-		return -1;
-	}
+	if (env && strlen(env) >= sizeof(s->root))
+		return errf(err, errlen, "VMM_STORE is longer than %zu bytes", sizeof(s->root) - 1);
 	if (env && *env)
 		snprintf(s->root, sizeof(s->root), "%s", env);
 	else if (geteuid() == 0)
@@ -450,10 +444,8 @@ int store_open(struct image_store *s, char *err, size_t errlen)
 		snprintf(s->root, sizeof(s->root), "%s/.local/share/vmm", home ? home : ".");
 	char p[PATH_MAX + 16];
 	snprintf(p, sizeof(p), "%s/images", s->root);
-	if (mkdir_p(p)) {
-		snprintf(err, errlen, "image store %s: %s", s->root, strerror(errno));
-		return -1;
-	}
+	if (mkdir_p(p))
+		return errf(err, errlen, "image store %s: %s", s->root, strerror(errno));
 	snprintf(p, sizeof(p), "%s/tmp", s->root);
 	mkdir(p, 0700);
 	return 0;
@@ -501,11 +493,9 @@ static int oci_blob(const char *dir, const char *hex, char *path, size_t len, ch
 {
 	char got[IMAGE_HEX];
 	snprintf(path, len, "%s/blobs/sha256/%s", dir, hex);
-	if (sha256_file(path, false, got) || strcmp(got, hex)) {
-		snprintf(err, errlen, "blob sha256:%.12s...: %s", hex,
-			 access(path, F_OK) ? "missing" : "digest mismatch");
-		return -1;
-	}
+	if (sha256_file(path, false, got) || strcmp(got, hex))
+		return errf(err, errlen, "blob sha256:%.12s...: %s", hex,
+			    access(path, F_OK) ? "missing" : "digest mismatch");
 	return 0;
 }
 
@@ -515,28 +505,23 @@ static int install(struct image_store *s, const char *config_path, const struct 
 		   char **layers, int nlayers, bool check_diff_ids, char *id, char *err,
 		   size_t errlen)
 {
-	if (sha256_file(config_path, false, id)) {
-		snprintf(err, errlen, "%s: %s", config_path, strerror(errno));
-		return -1;
-	}
+	if (sha256_file(config_path, false, id))
+		return errf(err, errlen, "%s: %s", config_path, strerror(errno));
 	/* Every layer checked first, even for an image we have: an archive
 	 * with a bad layer is refused, whatever is in the store. */
 	for (int i = 0; check_diff_ids && i < nlayers; i++) {
 		char got[IMAGE_HEX];
-		if (sha256_file(layers[i], true, got) || strcmp(got, cfg->diff_ids[i])) {
-			snprintf(err, errlen, "layer %d: content does not match its digest", i + 1);
-			return -1;
-		}
+		if (sha256_file(layers[i], true, got) || strcmp(got, cfg->diff_ids[i]))
+			return errf(err, errlen, "layer %d: content does not match its digest",
+				    i + 1);
 	}
 	char final[PATH_MAX + 80], work[PATH_MAX + 80], rootfs[PATH_MAX + 96];
 	snprintf(final, sizeof(final), "%s/images/%s", s->root, id);
 	if (access(final, F_OK) == 0)
 		return 0; /* loaded before: the same config, the same layers */
 	snprintf(work, sizeof(work), "%s/tmp/load-XXXXXX", s->root);
-	if (!mkdtemp(work)) {
-		snprintf(err, errlen, "%s: %s", work, strerror(errno));
-		return -1;
-	}
+	if (!mkdtemp(work))
+		return errf(err, errlen, "%s: %s", work, strerror(errno));
 	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", work);
 	int rc = mkdir(rootfs, 0755);
 	for (int i = 0; rc == 0 && i < nlayers; i++) {
@@ -605,10 +590,8 @@ static int load_oci(struct image_store *s, const char *dir, const char *tag, cha
 		return -1;
 	rc = oci_index_parse(text, len, &index, why, sizeof(why));
 	free(text);
-	if (rc) {
-		snprintf(err, errlen, "index.json: %s", why);
-		return -1;
-	}
+	if (rc)
+		return errf(err, errlen, "index.json: %s", why);
 	rc = -1;
 	char mpath[PATH_MAX + 80], cpath[PATH_MAX + 80];
 	if (oci_blob(dir, index.manifest, mpath, sizeof(mpath), err, errlen))
@@ -665,10 +648,8 @@ static int load_docker(struct image_store *s, const char *dir, const char *tag, 
 		return -1;
 	int rc = docker_manifest_parse(text, len, &m, why, sizeof(why));
 	free(text);
-	if (rc) {
-		snprintf(err, errlen, "manifest.json: %s", why);
-		return -1;
-	}
+	if (rc)
+		return errf(err, errlen, "manifest.json: %s", why);
 	rc = -1;
 	char **layers = NULL;
 	char cpath[PATH_MAX + 80];
@@ -745,17 +726,14 @@ int image_load(struct image_store *s, const char *path_in, const char *tag, char
 	/* Absolute: extraction runs with the scratch directory as cwd. */
 	char path[PATH_MAX];
 	struct stat st;
-	if (!realpath(path_in, path) || stat(path, &st)) {
-		snprintf(err, errlen, "%s: %s", path_in, strerror(errno));
-		return -1;
-	}
+	if (!realpath(path_in, path) || stat(path, &st))
+		return errf(err, errlen, "%s: %s", path_in, strerror(errno));
 	if (S_ISDIR(st.st_mode)) {
 		if (exists_in(path, "index.json") && exists_in(path, "oci-layout"))
 			return load_oci(s, path, tag, id, err, errlen);
 		if (exists_in(path, "manifest.json"))
 			return load_docker(s, path, tag, id, err, errlen);
-		snprintf(err, errlen, "%s: not an OCI image layout or a docker save tree", path);
-		return -1;
+		return errf(err, errlen, "%s: not an OCI image layout or a docker save tree", path);
 	}
 	/* An archive: unpacked into scratch, then read as a tree. */
 	int holds = holds_image(path, err, errlen);
@@ -766,10 +744,8 @@ int image_load(struct image_store *s, const char *path_in, const char *tag, char
 	}
 	char work[PATH_MAX + 32];
 	snprintf(work, sizeof(work), "%s/tmp/archive-XXXXXX", s->root);
-	if (!mkdtemp(work)) {
-		snprintf(err, errlen, "%s: %s", work, strerror(errno));
-		return -1;
-	}
+	if (!mkdtemp(work))
+		return errf(err, errlen, "%s: %s", work, strerror(errno));
 	int rc = extract_into(path, path, work, false, err, errlen);
 	if (rc == 0) {
 		if (exists_in(work, "index.json") && exists_in(work, "oci-layout"))
@@ -839,10 +815,8 @@ int image_resolve(struct image_store *s, const char *ref, struct image *img, cha
 	char id[65];
 	struct stat st;
 	if (strchr(ref, '/') || ref[0] == '.' || stat(ref, &st) == 0) {
-		if (stat(ref, &st)) {
-			snprintf(err, errlen, "%s: %s", ref, strerror(errno));
-			return -1;
-		}
+		if (stat(ref, &st))
+			return errf(err, errlen, "%s: %s", ref, strerror(errno));
 		if (S_ISDIR(st.st_mode) && !exists_in(ref, "index.json") &&
 		    !exists_in(ref, "manifest.json")) {
 			snprintf(img->rootfs, sizeof(img->rootfs), "%s", ref); /* a plain rootfs */
@@ -852,10 +826,8 @@ int image_resolve(struct image_store *s, const char *ref, struct image *img, cha
 		char e2[512];
 		if (image_load(s, ref, NULL, id, e2, sizeof(e2)) == 0)
 			return from_store(s, id, img, err, errlen);
-		if (S_ISDIR(st.st_mode) || strstr(e2, "not a docker save") == NULL) {
-			snprintf(err, errlen, "%s", e2);
-			return -1;
-		}
+		if (S_ISDIR(st.st_mode) || strstr(e2, "not a docker save") == NULL)
+			return errf(err, errlen, "%s", e2);
 		/* A plain rootfs tar: unpacked for this run only. */
 		char abs[PATH_MAX];
 		snprintf(img->scratch, sizeof(img->scratch), "%s/tmp/rootfs-XXXXXX", s->root);
@@ -869,11 +841,9 @@ int image_resolve(struct image_store *s, const char *ref, struct image *img, cha
 		snprintf(img->rootfs, sizeof(img->rootfs), "%s", img->scratch);
 		return 0;
 	}
-	if (lookup(s, ref, id)) {
-		snprintf(err, errlen,
-			 "no image '%s' here (vmm images lists them; vmm load adds one)", ref);
-		return -1;
-	}
+	if (lookup(s, ref, id))
+		return errf(err, errlen,
+			    "no image '%s' here (vmm images lists them; vmm load adds one)", ref);
 	return from_store(s, id, img, err, errlen);
 }
 
@@ -926,10 +896,8 @@ int image_list(struct image_store *s, char *err, size_t errlen)
 int image_remove(struct image_store *s, const char *ref, char *err, size_t errlen)
 {
 	char id[65], t[512];
-	if (lookup(s, ref, id)) {
-		snprintf(err, errlen, "no image '%s' here", ref);
-		return -1;
-	}
+	if (lookup(s, ref, id))
+		return errf(err, errlen, "no image '%s' here", ref);
 	normal_tag(ref, t, sizeof(t));
 	int lock = lock_store(s);
 	json_t *tags = read_tags(s);

@@ -11,6 +11,8 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
+#include "errf.h"
+
 /* A read-only mapping of a whole file. */
 struct mapped {
 	const uint8_t *data;
@@ -53,9 +55,8 @@ int launch_mem_fits_host(const char *what, const char *arg, uint64_t size, char 
 	uint64_t host = (uint64_t)si.totalram * si.mem_unit;
 	if (size <= host)
 		return 0;
-	snprintf(err, errlen, "%s: '%s' (%llu MiB) is more than this host's memory (%llu MiB)",
-		 what, arg, (unsigned long long)(size >> 20), (unsigned long long)(host >> 20));
-	return -1;
+	return errf(err, errlen, "%s: '%s' (%llu MiB) is more than this host's memory (%llu MiB)",
+		    what, arg, (unsigned long long)(size >> 20), (unsigned long long)(host >> 20));
 }
 
 int launch_run(struct launch *l)

@@ -11,6 +11,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "errf.h"
+
 #define F(bit) (1ULL << (bit))
 
 static int parse_mac(const char *s, uint8_t mac[6])
@@ -44,21 +46,18 @@ int net_parse_spec(const char *spec, int index, struct net *n, char *why, size_t
 		if (!strncmp(opt, "tap=", 4)) {
 			const char *name = opt + 4;
 			if (!*name || strlen(name) >= IFNAMSIZ || strchr(name, '/') ||
-			    strchr(name, '%')) {
-				snprintf(why, whylen,
-					 "'%s' is not an interface name (1 to %d bytes)", name,
-					 IFNAMSIZ - 1);
-				return -1;
-			}
+			    strchr(name, '%'))
+				return errf(why, whylen,
+					    "'%s' is not an interface name (1 to %d bytes)", name,
+					    IFNAMSIZ - 1);
 			snprintf(n->tap, sizeof(n->tap), "%s", name);
 			have_tap = true;
 		} else if (!strncmp(opt, "mac=", 4)) {
-			if (parse_mac(opt + 4, n->mac)) {
-				snprintf(why, whylen,
-					 "'%s' is not a unicast MAC address like 52:54:00:12:34:56",
-					 opt + 4);
-				return -1;
-			}
+			if (parse_mac(opt + 4, n->mac))
+				return errf(
+					why, whylen,
+					"'%s' is not a unicast MAC address like 52:54:00:12:34:56",
+					opt + 4);
 		} else {
 			goto bad;
 		}
@@ -66,8 +65,7 @@ int net_parse_spec(const char *spec, int index, struct net *n, char *why, size_t
 	if (have_tap)
 		return 0;
 bad:
-	snprintf(why, whylen, "'%s' is not tap=NAME[,mac=MAC]", spec);
-	return -1;
+	return errf(why, whylen, "'%s' is not tap=NAME[,mac=MAC]", spec);
 }
 
 /* Which receive offloads the tap takes, tried one set after another and

@@ -22,6 +22,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "errf.h"
+
 /* addr into c (family, bytes, prefix length). -1 if it is not IPv4 or
  * IPv6. */
 static int to_cidr(struct nl_addr *a, unsigned prefix, struct proto_cidr *c)
@@ -42,10 +44,8 @@ static int read_addrs(struct nl_sock *sk, int index, struct proto_iface *f, char
 {
 	struct nl_cache *cache;
 	int e = rtnl_addr_alloc_cache(sk, &cache);
-	if (e < 0) {
-		snprintf(err, errlen, "%s: addresses: %s", f->name, nl_geterror(e));
-		return -1;
-	}
+	if (e < 0)
+		return errf(err, errlen, "%s: addresses: %s", f->name, nl_geterror(e));
 	int rc = 0;
 	for (struct nl_object *o = nl_cache_get_first(cache); o && rc == 0;
 	     o = nl_cache_get_next(o)) {
@@ -72,10 +72,8 @@ static int read_routes(struct nl_sock *sk, int index, struct proto_network *n, c
 {
 	struct nl_cache *cache;
 	int e = rtnl_route_alloc_cache(sk, AF_UNSPEC, 0, &cache);
-	if (e < 0) {
-		snprintf(err, errlen, "%s: routes: %s", n->ifaces[0].name, nl_geterror(e));
-		return -1;
-	}
+	if (e < 0)
+		return errf(err, errlen, "%s: routes: %s", n->ifaces[0].name, nl_geterror(e));
 	int rc = 0;
 	for (struct nl_object *o = nl_cache_get_first(cache); o && rc == 0;
 	     o = nl_cache_get_next(o)) {
@@ -119,19 +117,15 @@ static int read_routes(struct nl_sock *sk, int index, struct proto_network *n, c
 int netlink_read(const char *name, struct proto_network *n, char *err, size_t errlen)
 {
 	memset(n, 0, sizeof(*n));
-	if (!proto_valid_ifname(name)) {
-		snprintf(err, errlen, "'%s' is not an interface name", name);
-		return -1;
-	}
+	if (!proto_valid_ifname(name))
+		return errf(err, errlen, "'%s' is not an interface name", name);
 	struct proto_iface *f = &n->ifaces[0];
 	snprintf(f->name, sizeof(f->name), "%s", name);
 	struct nl_sock *sk = nl_socket_alloc();
 	struct rtnl_link *link = NULL;
 	int e, rc = -1;
-	if (!sk) {
-		snprintf(err, errlen, "%s: out of memory", name);
-		return -1;
-	}
+	if (!sk)
+		return errf(err, errlen, "%s: out of memory", name);
 	if ((e = nl_connect(sk, NETLINK_ROUTE)) < 0 ||
 	    (e = rtnl_link_get_kernel(sk, 0, name, &link)) < 0) {
 		snprintf(err, errlen, "%s: %s", name, nl_geterror(e));

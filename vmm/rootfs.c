@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "errf.h"
+
 static uint64_t total_bytes, total_files;
 
 static int count(const char *path, const struct stat *st, int flag, struct FTW *f)
@@ -47,16 +49,12 @@ static int run_quiet(const char *const *argv)
 int rootfs_image(const char *dir, const char *image, char *err, size_t errlen)
 {
 	struct stat st;
-	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "rootfs %s: %s", dir,
-			 errno && !S_ISDIR(st.st_mode) ? strerror(errno) : "not a directory");
-		return -1;
-	}
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode))
+		return errf(err, errlen, "rootfs %s: %s", dir,
+			    errno && !S_ISDIR(st.st_mode) ? strerror(errno) : "not a directory");
 	total_bytes = total_files = 0;
-	if (nftw(dir, count, 64, FTW_PHYS)) {
-		snprintf(err, errlen, "rootfs %s: %s", dir, strerror(errno));
-		return -1;
-	}
+	if (nftw(dir, count, 64, FTW_PHYS))
+		return errf(err, errlen, "rootfs %s: %s", dir, strerror(errno));
 	/* Room for metadata (a 256-byte inode and a block each, at worst),
 	 * a third more for the container to write, and 64 MiB at least. */
 	uint64_t kib = (total_bytes + total_files * 4352) / 1024 * 4 / 3 + 16384;

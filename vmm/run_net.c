@@ -10,13 +10,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "errf.h"
+
 static const char usage[] =
 	"none or tap=NAME[,mac=MAC][,ip=CIDR][,ip6=CIDR][,gw=ADDR][,gw6=ADDR][,mtu=N]";
 
 static int bad(char *why, size_t whylen, const char *key, const char *val, const char *want)
 {
-	snprintf(why, whylen, "%s='%s' is not %s", key, val, want);
-	return -1;
+	return errf(why, whylen, "%s='%s' is not %s", key, val, want);
 }
 
 /* Whether gw is inside c's network. */
@@ -35,10 +36,8 @@ int run_net_parse(const char *spec, struct run_net *rn, char *why, size_t whylen
 	if (!strcmp(spec, "none"))
 		return 0;
 	char buf[256];
-	if (snprintf(buf, sizeof(buf), "%s", spec) >= (int)sizeof(buf)) {
-		snprintf(why, whylen, "too long: %s", usage);
-		return -1;
-	}
+	if (snprintf(buf, sizeof(buf), "%s", spec) >= (int)sizeof(buf))
+		return errf(why, whylen, "too long: %s", usage);
 	const char *tap = NULL, *mac = NULL;
 	bool have[2] = {false, false}, have_gw[2] = {false, false};
 	struct proto_cidr ip[2];
@@ -48,16 +47,12 @@ int run_net_parse(const char *spec, struct run_net *rn, char *why, size_t whylen
 	int nseen = 0;
 	for (char *save, *opt = strtok_r(buf, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
 		char *val = strchr(opt, '=');
-		if (!val) {
-			snprintf(why, whylen, "'%s' is not KEY=VALUE: %s", opt, usage);
-			return -1;
-		}
+		if (!val)
+			return errf(why, whylen, "'%s' is not KEY=VALUE: %s", opt, usage);
 		*val++ = '\0';
 		for (int i = 0; i < nseen; i++)
-			if (!strcmp(seen[i], opt)) {
-				snprintf(why, whylen, "%s= is given twice", opt);
-				return -1;
-			}
+			if (!strcmp(seen[i], opt))
+				return errf(why, whylen, "%s= is given twice", opt);
 		if (nseen < 8)
 			seen[nseen++] = opt;
 		bool v6 = !strcmp(opt, "ip6") || !strcmp(opt, "gw6");
@@ -92,28 +87,22 @@ int run_net_parse(const char *spec, struct run_net *rn, char *why, size_t whylen
 				return bad(why, whylen, opt, val, "a number from 68 to 65535");
 			mtu = (uint32_t)atoi(val);
 		} else {
-			snprintf(why, whylen, "unknown key '%s': %s", opt, usage);
-			return -1;
+			return errf(why, whylen, "unknown key '%s': %s", opt, usage);
 		}
 	}
-	if (!tap) {
-		snprintf(why, whylen, "'%s' has no tap=NAME: %s", spec, usage);
-		return -1;
-	}
+	if (!tap)
+		return errf(why, whylen, "'%s' has no tap=NAME: %s", spec, usage);
 	for (int v6 = 0; v6 < 2; v6++) {
 		if (!have_gw[v6])
 			continue;
 		const char *g = v6 ? "gw6" : "gw", *i = v6 ? "ip6" : "ip";
-		if (!have[v6]) {
-			snprintf(why, whylen,
-				 "%s= needs %s= (the gateway must be on eth0's network)", g, i);
-			return -1;
-		}
+		if (!have[v6])
+			return errf(why, whylen,
+				    "%s= needs %s= (the gateway must be on eth0's network)", g, i);
 		if (!in_network(&ip[v6], gw[v6])) {
 			char s[64];
 			proto_cidr_str(&ip[v6], s, sizeof(s));
-			snprintf(why, whylen, "%s= is not in %s=%s's network", g, i, s);
-			return -1;
+			return errf(why, whylen, "%s= is not in %s=%s's network", g, i, s);
 		}
 	}
 	/* The device: tap and MAC as vmm boot --net has them. */

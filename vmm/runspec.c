@@ -11,6 +11,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "errf.h"
+
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define MAX_LIST     4096
 
@@ -46,23 +48,18 @@ static void free_list(char **v)
 /* Appends a JSON array of strings; a non-array (null) adds nothing. */
 static int push_json(struct list *l, const json_t *a, const char *what, char *err, size_t errlen)
 {
-	if (a && !json_is_array(a) && !json_is_null(a)) {
-		snprintf(err, errlen, "the image's %s is not a list of strings", what);
-		return -1;
-	}
+	if (a && !json_is_array(a) && !json_is_null(a))
+		return errf(err, errlen, "the image's %s is not a list of strings", what);
 	for (size_t i = 0; i < json_array_size(a); i++) {
 		const char *s = json_string_value(json_array_get(a, i));
-		if (!s) {
-			snprintf(err, errlen, "the image's %s is not a list of strings", what);
-			return -1;
-		}
+		if (!s)
+			return errf(err, errlen, "the image's %s is not a list of strings", what);
 		if (push(l, s))
 			goto oom;
 	}
 	return 0;
 oom:
-	snprintf(err, errlen, "out of memory");
-	return -1;
+	return errf(err, errlen, "out of memory");
 }
 
 /* Sets KEY=VALUE, replacing an entry with the same key. */

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errf.h"
 #include "files.h"
 #include "proto.h"
 
@@ -28,17 +29,13 @@ static void base(char *out, size_t len)
 
 int state_dir(const char *id, char *dir, size_t len, char *err, size_t errlen)
 {
-	if (!proto_valid_id(id)) {
-		snprintf(err, errlen, "'%s' is not a container name (1 to 64 of A-Z a-z 0-9 _ . -)",
-			 id);
-		return -1;
-	}
+	if (!proto_valid_id(id))
+		return errf(err, errlen,
+			    "'%s' is not a container name (1 to 64 of A-Z a-z 0-9 _ . -)", id);
 	char b[PATH_MAX / 4];
 	base(b, sizeof(b));
-	if ((size_t)snprintf(dir, len, "%s/%s", b, id) >= len) {
-		snprintf(err, errlen, "the run directory's path is too long");
-		return -1;
-	}
+	if ((size_t)snprintf(dir, len, "%s/%s", b, id) >= len)
+		return errf(err, errlen, "the run directory's path is too long");
 	return 0;
 }
 
@@ -56,10 +53,8 @@ int state_claim(const char *id, char *dir, size_t len, char *err, size_t errlen)
 		return -1;
 	if (mkdir(dir, 0700) == 0)
 		return 0;
-	if (errno != EEXIST) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-		return -1;
-	}
+	if (errno != EEXIST)
+		return errf(err, errlen, "%s: %s", dir, strerror(errno));
 	struct ct_state st;
 	if (state_load(id, &st, err, errlen) == 0 && state_running(&st)) {
 		snprintf(err, errlen, "a container named %s is running (vmm stop %s)", id, id);
@@ -69,10 +64,8 @@ int state_claim(const char *id, char *dir, size_t len, char *err, size_t errlen)
 	state_free(&st);
 	/* Ended (or half made by a VMM that died): its name is free. */
 	state_remove(dir);
-	if (mkdir(dir, 0700)) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-		return -1;
-	}
+	if (mkdir(dir, 0700))
+		return errf(err, errlen, "%s: %s", dir, strerror(errno));
 	return 0;
 }
 
@@ -97,10 +90,8 @@ int state_load(const char *id, struct ct_state *st, char *err, size_t errlen)
 	snprintf(path, sizeof(path), "%s/state.json", st->dir);
 	json_error_t je;
 	st->json = json_load_file(path, 0, &je);
-	if (!st->json) {
-		snprintf(err, errlen, "no container named %s (vmm ps lists them)", id);
-		return -1;
-	}
+	if (!st->json)
+		return errf(err, errlen, "no container named %s (vmm ps lists them)", id);
 	st->pid = (pid_t)json_integer_value(json_object_get(st->json, "pid"));
 	return 0;
 }

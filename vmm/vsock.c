@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errf.h"
 #include "files.h"
 
 /* Longest PATH: PATH_4294967295 must fit a sockaddr_un. */
@@ -23,16 +24,13 @@ int vsock_parse_spec(char *spec, struct vsock *vs, char *why, size_t whylen)
 	char *comma = strchr(spec, ','), *end;
 	errno = 0;
 	unsigned long long cid = strtoull(spec, &end, 10);
-	if (!comma || end != comma || spec == comma || errno || cid < 3 || cid > 0xfffffffeULL) {
-		snprintf(why, whylen, "'%s' is not CID,PATH with a CID from 3 to 4294967294", spec);
-		return -1;
-	}
+	if (!comma || end != comma || spec == comma || errno || cid < 3 || cid > 0xfffffffeULL)
+		return errf(why, whylen, "'%s' is not CID,PATH with a CID from 3 to 4294967294",
+			    spec);
 	const char *path = comma + 1;
-	if (!*path || strlen(path) > PATH_MAX_LEN) {
-		snprintf(why, whylen, "the socket path must be 1 to %zu bytes long",
-			 (size_t)PATH_MAX_LEN);
-		return -1;
-	}
+	if (!*path || strlen(path) > PATH_MAX_LEN)
+		return errf(why, whylen, "the socket path must be 1 to %zu bytes long",
+			    (size_t)PATH_MAX_LEN);
 	vs->cid = cid;
 	vs->path = path;
 	return 0;
