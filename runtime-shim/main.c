@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "rt.h"
+#include "selfmem.h"
 
 static const struct {
 	const char *name;
@@ -63,6 +64,7 @@ int rt_usage(const char *cmd, const char *fmt, ...)
 
 int main(int argc, char **argv)
 {
+	selfmem_setup();
 	enum { ROOT = 1, LOG, LOG_FORMAT, DEBUG, SYSTEMD, CRIU, ROOTLESS, VERSION, HELP };
 	static const struct option opts[] = {
 		{"root", required_argument, NULL, ROOT},

@@ -69,7 +69,7 @@ struct fs_inode {
 	bool symlink;	  /* S_ISLNK: no /proc/self/fd path operations */
 	dev_t dev;
 	ino_t ino;
-	int hnext; /* next in the (dev, ino) hash chain, -1 at the end */
+	int hnext; /* next in the (dev, ino) hash chain, as slot + 1; 0 at the end */
 };
 
 struct fs_handle {
@@ -99,9 +99,9 @@ struct fs {
 	int root_fd, proc_fd; /* HOSTDIR (O_PATH); /proc/self/fd */
 	pthread_mutex_t lock; /* the tables */
 	struct fs_inode *inodes;
-	int ninodes, *hash, nhash, free_inode;
+	int ninodes, inodes_used, *hash, nhash, free_inode;
 	struct fs_handle *handles;
-	int nhandles;
+	int nhandles, handles_used;
 	bool warned_inodes, warned_handles;
 	/* The work queue: slots waiting for a worker. */
 	pthread_mutex_t qlock;

@@ -4,7 +4,25 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
+
+/*
+ * The tables are sized for the worst case (a guest holding its whole fd
+ * budget: 128 Ki inodes, 6 MiB) but cost only what is used: they are
+ * fresh anonymous memory, zero until touched, slots past the high-water
+ * mark (inodes_used, handles_used) are free without being written, and
+ * hash and chain links hold slot + 1 so that zero means none. In small
+ * pages: a huge page would make the first slot cost 2 MiB.
+ */
+static void *table_alloc(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	madvise(p, size, MADV_NOHUGEPAGE);
+	return p;
+}
 
 static int hash_of(const struct fs *fs, dev_t dev, ino_t ino)
 {
@@ -17,32 +35,21 @@ int fs_table_init(struct fs *fs, int inode_max, int handle_max)
 	fs->ninodes = inode_max;
 	fs->nhash = inode_max;
 	fs->nhandles = handle_max;
-	fs->inodes = calloc(inode_max, sizeof(*fs->inodes));
-	fs->hash = malloc(sizeof(int) * inode_max);
-	fs->handles = calloc(handle_max, sizeof(*fs->handles));
+	fs->inodes = table_alloc(sizeof(*fs->inodes) * (size_t)inode_max);
+	fs->hash = table_alloc(sizeof(int) * (size_t)inode_max);
+	fs->handles = table_alloc(sizeof(*fs->handles) * (size_t)handle_max);
 	if (!fs->inodes || !fs->hash || !fs->handles)
 		return -ENOMEM;
 	pthread_mutex_init(&fs->lock, NULL);
-	for (int i = 0; i < inode_max; i++) {
-		fs->inodes[i].fd = -1;
-		fs->inodes[i].hnext = -1;
-		fs->hash[i] = -1;
-	}
-	for (int i = 0; i < handle_max; i++) {
-		fs->handles[i].fd = -1;
-		pthread_mutex_init(&fs->handles[i].lock, NULL);
-	}
+	fs->inodes_used = 1; /* the root */
+	fs->handles_used = 0;
 	struct stat st;
 	if (fstatat(fs->root_fd, "", &st, AT_EMPTY_PATH) < 0)
 		return -errno;
 	struct fs_inode *r = &fs->inodes[0];
-	*r = (struct fs_inode){.fd = fs->root_fd,
-			       .nlookup = 1,
-			       .root = true,
-			       .dev = st.st_dev,
-			       .ino = st.st_ino,
-			       .hnext = -1};
-	fs->hash[hash_of(fs, st.st_dev, st.st_ino)] = 0;
+	*r = (struct fs_inode){
+		.fd = fs->root_fd, .nlookup = 1, .root = true, .dev = st.st_dev, .ino = st.st_ino};
+	fs->hash[hash_of(fs, st.st_dev, st.st_ino)] = 0 + 1;
 	fs->free_inode = 1;
 	return 0;
 }
@@ -50,16 +57,19 @@ int fs_table_init(struct fs *fs, int inode_max, int handle_max)
 void fs_table_free(struct fs *fs)
 {
 	if (fs->inodes)
-		for (int i = 1; i < fs->ninodes; i++)
+		for (int i = 1; i < fs->inodes_used; i++)
 			if (fs->inodes[i].fd >= 0)
 				close(fs->inodes[i].fd);
 	if (fs->handles)
-		for (int i = 0; i < fs->nhandles; i++)
+		for (int i = 0; i < fs->handles_used; i++)
 			if (fs->handles[i].fd >= 0)
 				close(fs->handles[i].fd);
-	free(fs->inodes);
-	free(fs->hash);
-	free(fs->handles);
+	if (fs->inodes)
+		munmap(fs->inodes, sizeof(*fs->inodes) * (size_t)fs->ninodes);
+	if (fs->hash)
+		munmap(fs->hash, sizeof(int) * (size_t)fs->nhash);
+	if (fs->handles)
+		munmap(fs->handles, sizeof(*fs->handles) * (size_t)fs->nhandles);
 	fs->inodes = NULL;
 	fs->hash = NULL;
 	fs->handles = NULL;
@@ -72,14 +82,14 @@ static void drop_inode(struct fs *fs, int i)
 	if (ino->root || ino->nlookup > 0 || ino->busy > 0 || ino->fd < 0)
 		return;
 	int *p = &fs->hash[hash_of(fs, ino->dev, ino->ino)];
-	while (*p != i && *p >= 0)
-		p = &fs->inodes[*p].hnext;
-	if (*p == i)
+	while (*p != i + 1 && *p != 0)
+		p = &fs->inodes[*p - 1].hnext;
+	if (*p == i + 1)
 		*p = ino->hnext;
 	close(ino->fd);
 	ino->fd = -1;
 	ino->gen++;
-	ino->hnext = -1;
+	ino->hnext = 0;
 	if (i < fs->free_inode)
 		fs->free_inode = i;
 }
@@ -89,6 +99,10 @@ static int inode_slot(const struct fs *fs, uint64_t nodeid, int *err)
 	uint64_t idx = (nodeid & 0xffffffffULL) - 1;
 	if ((nodeid & 0xffffffffULL) == 0 || idx >= (uint64_t)fs->ninodes) {
 		*err = -EBADF;
+		return -1;
+	}
+	if (idx >= (uint64_t)fs->inodes_used) { /* never used: free */
+		*err = -ESTALE;
 		return -1;
 	}
 	const struct fs_inode *ino = &fs->inodes[idx];
@@ -126,15 +140,17 @@ int fs_inode_add(struct fs *fs, int fd, const struct stat *st, uint64_t *nodeid)
 {
 	pthread_mutex_lock(&fs->lock);
 	int h = hash_of(fs, st->st_dev, st->st_ino);
-	int i = fs->hash[h];
+	int i = fs->hash[h] - 1;
 	while (i >= 0 && (fs->inodes[i].dev != st->st_dev || fs->inodes[i].ino != st->st_ino))
-		i = fs->inodes[i].hnext;
+		i = fs->inodes[i].hnext - 1;
 	if (i >= 0) {
 		close(fd); /* the same file under another name or again */
 	} else {
-		while (fs->free_inode < fs->ninodes && fs->inodes[fs->free_inode].fd >= 0)
+		while (fs->free_inode < fs->inodes_used && fs->inodes[fs->free_inode].fd >= 0)
 			fs->free_inode++;
 		i = fs->free_inode;
+		if (i == fs->inodes_used && i < fs->ninodes)
+			fs->inodes_used++; /* a slot never used: zero, gen 0 */
 		if (i >= fs->ninodes) {
 			bool warn = !fs->warned_inodes;
 			fs->warned_inodes = true;
@@ -155,7 +171,7 @@ int fs_inode_add(struct fs *fs, int fd, const struct stat *st, uint64_t *nodeid)
 		ino->dev = st->st_dev;
 		ino->ino = st->st_ino;
 		ino->hnext = fs->hash[h];
-		fs->hash[h] = i;
+		fs->hash[h] = i + 1;
 	}
 	fs->inodes[i].nlookup++;
 	*nodeid = ((uint64_t)fs->inodes[i].gen << 32) | (uint64_t)(i + 1);
@@ -180,8 +196,12 @@ int fs_handle_new(struct fs *fs, int fd, bool dir, uint64_t *fh)
 {
 	pthread_mutex_lock(&fs->lock);
 	int i = 0;
-	while (i < fs->nhandles && fs->handles[i].fd >= 0)
+	while (i < fs->handles_used && fs->handles[i].fd >= 0)
 		i++;
+	if (i == fs->handles_used && i < fs->nhandles) {
+		pthread_mutex_init(&fs->handles[i].lock, NULL); /* a slot never used */
+		fs->handles_used++;
+	}
 	if (i == fs->nhandles) {
 		bool warn = !fs->warned_handles;
 		fs->warned_handles = true;
@@ -207,7 +227,7 @@ int fs_handle_new(struct fs *fs, int fd, bool dir, uint64_t *fh)
 static int handle_slot(const struct fs *fs, uint64_t fh, int *err)
 {
 	uint64_t idx = fh & 0xffffffffULL;
-	if (idx >= (uint64_t)fs->nhandles) {
+	if (idx >= (uint64_t)fs->handles_used) { /* past the table, or never used */
 		*err = -EBADF;
 		return -1;
 	}

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "selfmem.h"
 
 #define VMM_VERSION "0.1.0"
 
@@ -33,6 +34,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	selfmem_setup();
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

@@ -55,6 +55,46 @@ grep -Eq '^vmm: host: rss [0-9]+ KiB, pss [0-9]+ KiB, guest touched [0-9]+ KiB, 
 grep -Eq '^vmm: exits: [0-9]+ total' "$err" || fail "exit stats: no exits line"
 echo "PASS: --boot-timer --exit-stats: the run's timeline in order and its host cost"
 
+# vmm's own memory stays in small pages (vmm/selfmem.h): with THP in
+# "always" mode, the only huge pages in a running vmm are guest memory's
+# (the one mapping of --memory's size); its bss and a thread's stack had
+# some before.
+# huge PID: "SIZE KB" for each of PID's mappings holding huge pages.
+huge() {
+	python3 - "/proc/$1/smaps" <<'PY'
+import re, sys
+size = 0
+for line in open(sys.argv[1]):
+    m = re.match(r"([0-9a-f]+)-([0-9a-f]+) ", line)
+    if m:
+        size = int(m.group(2), 16) - int(m.group(1), 16)
+    elif line.startswith("AnonHugePages:") and int(line.split()[1]) > 0:
+        print(size, line.split()[1])
+PY
+}
+if grep -q '\[always\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null; then
+	run --memory 256M -- sleep 30 >"$out" 2>"$err" &
+	runner=$!
+	found=
+	for _ in $(seq 100); do
+		sleep 0.2
+		pid=$(pgrep -n -x vmm) || continue
+		found=$(huge "$pid" 2>/dev/null)
+		[ -n "$found" ] || continue
+		sleep 2 # the guest's memory is in: let the run's threads get going
+		found=$(huge "$pid")
+		break
+	done
+	kill -TERM "$pid" 2>/dev/null
+	wait "$runner"
+	[ -n "$found" ] || fail "THP: no huge pages at all in vmm (guest memory has them)"
+	others=$(awk '$1 != 268435456' <<<"$found")
+	[ -z "$others" ] || fail "THP: huge pages outside guest memory (mapping size, kB): $others"
+	echo "PASS: THP always: huge pages only in guest memory ($(awk '{print $2}' <<<"$found") kB)"
+else
+	echo "SKIP: THP is not in always mode here: no huge pages to keep out of vmm's own memory"
+fi
+
 run -- sh -c 'kill -9 $$' >"$out" 2>"$err"
 status=$?
 [ "$status" = 137 ] || fail "kill -9: vmm run exited $status, not 137"

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -324,6 +325,47 @@ START_TEST(inode_table_bounded)
 }
 END_TEST
 
+/* Pages of [p, p + len) in memory. */
+static size_t resident_pages(const void *p, size_t len)
+{
+	static unsigned char vec[4096];
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	uintptr_t from = (uintptr_t)p & ~(page - 1);
+	len += (uintptr_t)p - from;
+	size_t n = (len + page - 1) / page, in = 0;
+	ck_assert_uint_le(n, sizeof(vec));
+	ck_assert_int_eq(mincore((void *)from, len, vec), 0);
+	for (size_t i = 0; i < n; i++)
+		in += vec[i] & 1;
+	return in;
+}
+
+/* The tables are sized for a whole fd budget (128 Ki inodes, 6 MiB) but
+ * cost only what is used: a share with three files looked up holds one
+ * page of its inode table and a few of its hash, not all of them (they
+ * were all written at open before). */
+START_TEST(tables_cost_what_is_used)
+{
+	fs_close(&fs);
+	char cmd[200];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", root, outside);
+	ck_assert_int_eq(system(cmd), 0);
+	setup_share(false, 1 << 17);
+	struct fuse_entry_out e;
+	ck_assert_int_eq(lookup(FUSE_ROOT_ID, "a", &e), 0);
+	ck_assert_int_eq(lookup(FUSE_ROOT_ID, "b", &e), 0);
+	ck_assert_int_eq(lookup(FUSE_ROOT_ID, "dir", &e), 0);
+	size_t inodes = sizeof(*fs.inodes) * (size_t)fs.ninodes;
+	ck_assert_uint_ge(inodes, 6u << 20);
+	ck_assert_uint_le(resident_pages(fs.inodes, inodes), 1);
+	ck_assert_uint_le(resident_pages(fs.hash, sizeof(int) * (size_t)fs.nhash), 4);
+	/* And a forged id past the slots ever used is stale, as any free one. */
+	ck_assert_int_eq(call(FUSE_GETATTR, ((uint64_t)0 << 32) | 5000,
+			      &(struct fuse_getattr_in){0}, sizeof(struct fuse_getattr_in)),
+			 -ESTALE);
+}
+END_TEST
+
 START_TEST(read_only_refuses_changes)
 {
 	fs_close(&fs);
@@ -373,6 +415,7 @@ static Suite *suite(void)
 	tcase_add_test(t, create_owner);
 	tcase_add_test(t, unknown_opcode_enosys);
 	tcase_add_test(t, inode_table_bounded);
+	tcase_add_test(t, tables_cost_what_is_used);
 	tcase_add_test(t, read_only_refuses_changes);
 	suite_add_tcase(s, t);
 	return s;
