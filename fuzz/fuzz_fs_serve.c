@@ -45,8 +45,9 @@
  * less what FORGET and RELEASE took back, nothing left pinned, no inode
  * kept without a reference; LOOKUP of "." and ".." gives the node itself
  * (".." only of the root); inotify sees nothing at all in BASE/outside
- * nor beside the root, and no non-regular, non-directory file in the
- * root or dir/ opened (a device node or FIFO stays inert); after the
+ * nor beside the root, and no FIFO or device node opened (the fixture's
+ * fifo and each one the guest got a node id for, watched by inode: they
+ * stay inert on the host); after the
  * input the sentinel is unchanged and no fd is left open. Files are
  * capped at 1 MiB (RLIMIT_FSIZE) so FALLOCATE and friends stay cheap.
  *
@@ -85,8 +86,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 static char base[64], root[96], outside[96], secret[128];
 static struct fs fs;
-static int ino_fd = -1, wd_base, wd_outside, wd_root, wd_dir;
-static int root_path_fd = -1, dir_path_fd = -1, fifo_fd = -1;
+static int ino_fd = -1, wd_base, wd_outside, fifo_fd = -1;
+/* Watches on the share's FIFOs and device nodes themselves (by inode, not
+ * by name: names move, and an open of an unlinked file is reported under
+ * its old name): an IN_OPEN on any of them is a failure. */
+static int special_wd[INODE_MAX + 1], nspecial;
 static int fds_before;
 static bool trace; /* FUZZ_FS_TRACE set: each request and its answer on stderr */
 
@@ -248,6 +252,7 @@ static void make_fixture(void)
 	int d = openat(r, "dir", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (d < 0)
 		die("dir");
+	close(r);
 	write_file(d, "c", "inner");
 	if (symlinkat("../../outside/secret", d, "upup") < 0)
 		die("upup");
@@ -256,13 +261,34 @@ static void make_fixture(void)
 	fifo_fd = open(p, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fifo_fd < 0)
 		die("fifo");
-	root_path_fd = r;
-	dir_path_fd = d;
-	wd_root = inotify_add_watch(ino_fd, root, IN_OPEN);
-	snprintf(p, sizeof(p), "%s/dir", root);
-	wd_dir = inotify_add_watch(ino_fd, p, IN_OPEN);
-	if (wd_root < 0 || wd_dir < 0)
+	close(d);
+	nspecial = 0;
+	special_wd[nspecial++] = inotify_add_watch(ino_fd, p, IN_OPEN);
+	if (special_wd[0] < 0)
 		die("inotify_add_watch");
+}
+
+/* Watches the special files the guest has in the table now (MKNOD's,
+ * RENAME_WHITEOUT's once looked up). */
+static void watch_specials(void)
+{
+	for (int i = 1; i < INODE_MAX; i++) {
+		struct stat st;
+		int fd = fs.inodes[i].fd;
+		if (fd < 0 || fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0 ||
+		    S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode))
+			continue;
+		char p[32];
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+		int wd = inotify_add_watch(ino_fd, p, IN_OPEN);
+		if (wd < 0)
+			die("inotify_add_watch");
+		bool known = false;
+		for (int k = 0; k < nspecial; k++)
+			known |= special_wd[k] == wd;
+		if (!known && nspecial <= INODE_MAX)
+			special_wd[nspecial++] = wd;
+	}
 }
 
 /* What inotify saw since the last call: nothing in the sentinel, nothing
@@ -292,16 +318,12 @@ static void events(bool check)
 					*nm ? nm : "(the directory)");
 				abort();
 			}
-			if ((e->wd == wd_root || e->wd == wd_dir) && (e->mask & IN_OPEN) && *nm) {
-				struct stat st;
-				int dfd = e->wd == wd_root ? root_path_fd : dir_path_fd;
-				if (fstatat(dfd, nm, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-				    !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
-					fprintf(stderr, "opened on the host: %s (mode %o)\n", nm,
-						st.st_mode);
+			for (int k = 0; k < nspecial; k++)
+				if (e->wd == special_wd[k] && (e->mask & IN_OPEN)) {
+					fprintf(stderr,
+						"a FIFO or device node opened on the host\n");
 					abort();
 				}
-			}
 		}
 	}
 }
@@ -351,6 +373,12 @@ static void check_outside(void)
 	}
 }
 
+/* At exit (the run's end; a crash leaves the fixture to look at). */
+static void remove_base(void)
+{
+	rm_tree(AT_FDCWD, base);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
@@ -368,6 +396,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (fd < 0 || write(fd, "SECRET", 6) != 6)
 		die(secret);
 	close(fd);
+	atexit(remove_base);
 	ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (ino_fd < 0)
 		die("inotify_init1");
@@ -940,6 +969,7 @@ static bool one_request(uint64_t unique)
 		fprintf(stderr, "op %u node %#llx arglen %zu parse %d: %u bytes, error %d\n", op,
 			(unsigned long long)nodeid, arglen, perr, got, got ? o.error : 0);
 	events(true);
+	watch_specials();
 
 	/* What the reply gave out and took back. */
 	struct expect x = {0};
@@ -1053,10 +1083,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fs_close(&fs);
 	events(true);
 	close(fifo_fd);
-	close(root_path_fd);
-	close(dir_path_fd);
-	if (count_fds() != fds_before - 3) {
-		fprintf(stderr, "fds left open: %d, were %d\n", count_fds(), fds_before - 3);
+	if (count_fds() != fds_before - 1) {
+		fprintf(stderr, "fds left open: %d, were %d\n", count_fds(), fds_before - 1);
 		abort();
 	}
 	check_outside();
