@@ -166,6 +166,22 @@ static int open_proc(struct call *c, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
+/* 0 when the O_PATH fd is a regular file, else -EISDIR for a directory,
+ * link_err for a symlink and other_err for anything else. Checked before
+ * any open on the host of an inode the guest names: opening a FIFO
+ * blocks, and opening a device node the guest made (MKNOD runs as root
+ * here) reaches the host's device. */
+static int regular(int fd, int link_err, int other_err)
+{
+	struct stat st;
+	int err = stat_fd(fd, &st);
+	if (err)
+		return err;
+	if (S_ISREG(st.st_mode))
+		return 0;
+	return S_ISDIR(st.st_mode) ? -EISDIR : S_ISLNK(st.st_mode) ? link_err : other_err;
+}
+
 static int set_times(struct call *c, const struct fuse_setattr_in *in)
 {
 	struct timespec ts[2] = {{0, UTIME_OMIT}, {0, UTIME_OMIT}};
@@ -213,9 +229,9 @@ static uint32_t op_setattr(struct call *c)
 			h = fs_handle_get(c->fs, in->fh, &err);
 		if (h)
 			fd = h->fd;
-		else if (c->ino->symlink)
-			err = -EINVAL;
 		else if (!err)
+			err = regular(c->ino->fd, -EINVAL, -EINVAL);
+		if (!h && !err)
 			fd = open_proc(c, O_WRONLY | O_NONBLOCK);
 		if (fd >= 0 && ftruncate(fd, (off_t)in->size) < 0)
 			err = -errno;
@@ -291,6 +307,29 @@ static uint32_t file_open_flags(const struct fs *fs)
 	return f;
 }
 
+/* CREATE of a name that exists, without O_EXCL: opened as OPEN would
+ * open it, only if it is a regular file. Looked up O_PATH and checked
+ * first, then opened through /proc/self/fd (exactly that inode): opening
+ * the name itself would open whatever is there, a FIFO or a device node
+ * the guest made. */
+static int open_existing(struct call *c, const char *name, int flags)
+{
+	int path = open_beneath(c->ino->fd, name, O_PATH, 0);
+	if (path < 0)
+		return path;
+	int fd = regular(path, -ELOOP, -EACCES); /* as O_NOFOLLOW did */
+	if (!fd) {
+		char p[16];
+		proc_name(p, sizeof(p), path);
+		/* O_NOFOLLOW would refuse the magic link itself. */
+		flags &= ~(O_NOFOLLOW | O_DIRECTORY);
+		fd = openat(c->fs->proc_fd, p, flags | O_CLOEXEC);
+		fd = fd < 0 ? -errno : fd;
+	}
+	close(path);
+	return fd;
+}
+
 static uint32_t op_create(struct call *c)
 {
 	const struct fuse_create_in *in = c->r->args;
@@ -305,7 +344,7 @@ static uint32_t op_create(struct call *c)
 	int fd = open_beneath(c->ino->fd, name, flags | O_EXCL, in->mode & 07777);
 	bool made_here = fd >= 0;
 	if (fd == -EEXIST && !(flags & O_EXCL))
-		fd = open_beneath(c->ino->fd, name, flags & ~O_CREAT, 0);
+		fd = open_existing(c, name, flags & ~O_CREAT);
 	if (fd < 0)
 		return reply(c, fd, NULL, 0);
 	if (made_here && geteuid() == 0)

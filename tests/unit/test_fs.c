@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "check_main.h"
@@ -301,6 +302,54 @@ START_TEST(create_owner)
 }
 END_TEST
 
+/* Only regular files and directories are opened on the host (fs.h): a
+ * FIFO or a device node the guest made stays inert. CREATE of an existing
+ * name opened whatever was there (a device node: a handle on a host
+ * device; a FIFO: a worker blocked); SETATTR's truncate opened the node
+ * to ftruncate it. Found by fuzz_fs_serve. */
+START_TEST(special_files_never_opened)
+{
+	char p[160];
+	snprintf(p, sizeof(p), "%s/p", root);
+	ck_assert_int_eq(mkfifo(p, 0666), 0);
+	/* Held open both ways here, so a wrong open would not block. */
+	int held = open(p, O_RDWR | O_NONBLOCK);
+	ck_assert_int_ge(held, 0);
+	uint8_t ca[sizeof(struct fuse_create_in) + 8] = {0};
+	struct fuse_create_in ci = {.flags = O_RDWR | O_CREAT, .mode = 0644};
+	memcpy(ca, &ci, sizeof(ci));
+	memcpy(ca + sizeof(ci), "p", 2);
+	ck_assert_int_eq(call(FUSE_CREATE, FUSE_ROOT_ID, ca, sizeof(ci) + 2), -EACCES);
+	memcpy(ca + sizeof(ci), "dir", 4);
+	ck_assert_int_eq(call(FUSE_CREATE, FUSE_ROOT_ID, ca, sizeof(ci) + 4), -EISDIR);
+	/* A regular file is still opened as it is, and not truncated. */
+	memcpy(ca + sizeof(ci), "a", 2);
+	ck_assert_int_eq(call(FUSE_CREATE, FUSE_ROOT_ID, ca, sizeof(ci) + 2), 0);
+	struct stat st;
+	snprintf(p, sizeof(p), "%s/a", root);
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_int_eq(st.st_size, 5);
+	close(held);
+	/* Nobody holds the FIFO now: an open for writing would fail ENXIO. */
+	struct fuse_entry_out e;
+	ck_assert_int_eq(lookup(FUSE_ROOT_ID, "p", &e), 0);
+	struct fuse_setattr_in sa = {.valid = FATTR_SIZE, .size = 0};
+	ck_assert_int_eq(call(FUSE_SETATTR, e.nodeid, &sa, sizeof(sa)), -EINVAL);
+	ck_assert_int_eq(lookup(FUSE_ROOT_ID, "dir", &e), 0);
+	ck_assert_int_eq(call(FUSE_SETATTR, e.nodeid, &sa, sizeof(sa)), -EISDIR);
+	if (geteuid() != 0)
+		return; /* mknod of a device needs root */
+	/* /dev/null's numbers: harmless if it were opened. */
+	uint8_t ma[sizeof(struct fuse_mknod_in) + 8] = {0};
+	struct fuse_mknod_in mi = {.mode = S_IFCHR | 0666, .rdev = makedev(1, 3)};
+	memcpy(ma, &mi, sizeof(mi));
+	memcpy(ma + sizeof(mi), "nul", 4);
+	ck_assert_int_eq(call(FUSE_MKNOD, FUSE_ROOT_ID, ma, sizeof(mi) + 4), 0);
+	memcpy(ca + sizeof(ci), "nul", 4);
+	ck_assert_int_eq(call(FUSE_CREATE, FUSE_ROOT_ID, ca, sizeof(ci) + 4), -EACCES);
+}
+END_TEST
+
 START_TEST(unknown_opcode_enosys)
 {
 	ck_assert_int_eq(call(9999, FUSE_ROOT_ID, NULL, 0), -ENOSYS);
@@ -413,6 +462,7 @@ static Suite *suite(void)
 	tcase_add_test(t, forged_node_ids_refused);
 	tcase_add_test(t, read_write_readdir);
 	tcase_add_test(t, create_owner);
+	tcase_add_test(t, special_files_never_opened);
 	tcase_add_test(t, unknown_opcode_enosys);
 	tcase_add_test(t, inode_table_bounded);
 	tcase_add_test(t, tables_cost_what_is_used);
