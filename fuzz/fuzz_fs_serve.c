@@ -272,7 +272,7 @@ static void make_fixture(void)
  * RENAME_WHITEOUT's once looked up). */
 static void watch_specials(void)
 {
-	for (int i = 1; i < INODE_MAX; i++) {
+	for (int i = 1; i < fs.inodes_used; i++) { /* past it: never used, free */
 		struct stat st;
 		int fd = fs.inodes[i].fd;
 		if (fd < 0 || fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0 ||
@@ -435,7 +435,8 @@ static void snapshot(struct snap *s)
 			fprintf(stderr, "inode %d left pinned\n", i);
 			abort();
 		}
-		s->live[i] = ino->fd >= 0;
+		/* Slots past the high-water mark are free, never written. */
+		s->live[i] = i < fs.inodes_used && ino->fd >= 0;
 		s->gen[i] = ino->gen;
 		s->nlookup[i] = ino->nlookup;
 		if (i > 0 && s->live[i] && !ino->nlookup) {
@@ -445,11 +446,12 @@ static void snapshot(struct snap *s)
 	}
 	for (int i = 0; i < HANDLE_MAX; i++) {
 		const struct fs_handle *h = &fs.handles[i];
-		if (h->busy || (h->fd >= 0 && h->released)) {
+		bool used = i < fs.handles_used; /* past it: free, never written */
+		if (h->busy || (used && h->fd >= 0 && h->released)) {
 			fprintf(stderr, "handle %d left pinned\n", i);
 			abort();
 		}
-		s->hlive[i] = h->fd >= 0;
+		s->hlive[i] = used && h->fd >= 0;
 		s->hgen[i] = h->gen;
 	}
 }
