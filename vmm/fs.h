@@ -78,6 +78,8 @@ struct fs_handle {
 	int busy;
 	bool released; /* RELEASE came while busy: close when idle */
 	bool dir;
+	dev_t dev; /* a directory's: the inode it was opened on */
+	ino_t ino;
 	pthread_mutex_t lock; /* a directory's read position */
 	off_t pos;
 };

@@ -55,6 +55,13 @@ uint32_t op_readdir(struct call *c)
 		fs_handle_put(c->fs, h);
 		return reply(c, -ENOTDIR, NULL, 0);
 	}
+	/* Its entries are looked up under the request's inode: that must be
+	 * the directory the handle reads, or the ids answered name other
+	 * files (or none). */
+	if (plus && (h->dev != c->ino->dev || h->ino != c->ino->ino)) {
+		fs_handle_put(c->fs, h);
+		return reply(c, -EBADF, NULL, 0);
+	}
 	err = 0;
 	uint32_t room = c->r->outlen - (uint32_t)sizeof(struct fuse_out_header);
 	if (in->size < room)

@@ -358,7 +358,7 @@ static uint32_t op_create(struct call *c)
 		close(fd);
 		return reply(c, err, NULL, 0);
 	}
-	err = fs_handle_new(c->fs, fd, false, &out.o.fh);
+	err = fs_handle_new(c->fs, fd, NULL, &out.o.fh);
 	if (err) {
 		fs_inode_forget(c->fs, out.e.nodeid, 1);
 		return reply(c, err, NULL, 0);
@@ -463,7 +463,7 @@ static uint32_t op_open(struct call *c)
 	if (fd < 0)
 		return reply(c, fd, NULL, 0);
 	struct fuse_open_out out = {0};
-	err = fs_handle_new(c->fs, fd, dir, &out.fh);
+	err = fs_handle_new(c->fs, fd, dir ? c->ino : NULL, &out.fh);
 	if (!dir)
 		out.open_flags = file_open_flags(c->fs);
 	else if (c->fs->cache != FS_CACHE_NONE)
@@ -623,6 +623,10 @@ uint32_t fs_serve(struct fs *fs, struct fuse_req *r, uint8_t *buf, size_t buflen
 			     0);
 	if (op == FUSE_INTERRUPT)
 		return 0; /* every request runs to its end: nothing to interrupt */
+	/* A handle goes by its id alone: a node id the guest has forgotten
+	 * (or forged) must not keep the handle's fd open until the end. */
+	if (op == FUSE_RELEASE || op == FUSE_RELEASEDIR)
+		return op_release(&c);
 	/* Everything else names an inode. */
 	int err;
 	c.ino = fs_inode_get(fs, r->h.nodeid, &err);
@@ -664,10 +668,6 @@ uint32_t fs_serve(struct fs *fs, struct fuse_req *r, uint8_t *buf, size_t buflen
 	case FUSE_OPEN:
 	case FUSE_OPENDIR:
 		n = op_open(&c);
-		break;
-	case FUSE_RELEASE:
-	case FUSE_RELEASEDIR:
-		n = op_release(&c);
 		break;
 	case FUSE_READ:
 		n = op_read(&c);

@@ -192,7 +192,7 @@ void fs_inode_forget(struct fs *fs, uint64_t nodeid, uint64_t n)
 	pthread_mutex_unlock(&fs->lock);
 }
 
-int fs_handle_new(struct fs *fs, int fd, bool dir, uint64_t *fh)
+int fs_handle_new(struct fs *fs, int fd, const struct fs_inode *dir, uint64_t *fh)
 {
 	pthread_mutex_lock(&fs->lock);
 	int i = 0;
@@ -217,7 +217,9 @@ int fs_handle_new(struct fs *fs, int fd, bool dir, uint64_t *fh)
 	h->fd = fd;
 	h->busy = 0;
 	h->released = false;
-	h->dir = dir;
+	h->dir = dir != NULL;
+	h->dev = dir ? dir->dev : 0;
+	h->ino = dir ? dir->ino : 0;
 	h->pos = 0;
 	*fh = ((uint64_t)h->gen << 32) | (uint64_t)i;
 	pthread_mutex_unlock(&fs->lock);

@@ -36,8 +36,11 @@ int fs_inode_add(struct fs *fs, int fd, const struct stat *st, uint64_t *nodeid)
  * ignored, as FORGET has no reply. */
 void fs_inode_forget(struct fs *fs, uint64_t nodeid, uint64_t n);
 
-/* A new handle owning fd. Returns 0 with *fh, or -ENFILE (fd closed). */
-int fs_handle_new(struct fs *fs, int fd, bool dir, uint64_t *fh);
+/* A new handle owning fd: a file's, or with dir, a directory's opened on
+ * that inode (READDIRPLUS looks its entries up under it, so only that
+ * inode's requests may use it). Returns 0 with *fh, or -ENFILE (fd
+ * closed). */
+int fs_handle_new(struct fs *fs, int fd, const struct fs_inode *dir, uint64_t *fh);
 struct fs_handle *fs_handle_get(struct fs *fs, uint64_t fh, int *err);
 void fs_handle_put(struct fs *fs, struct fs_handle *h);
 /* RELEASE: the fd closes once no request uses it. Returns 0 or -EBADF. */

@@ -271,6 +271,47 @@ START_TEST(read_write_readdir)
 }
 END_TEST
 
+/* A handle goes by its id alone: RELEASE after its node was forgotten (a
+ * guest out of turn) still closes its fd; it used to fail ESTALE and keep
+ * the fd until the share closed. */
+START_TEST(release_after_forget_closes)
+{
+	struct fuse_entry_out e;
+	ck_assert_int_eq(lookup(FUSE_ROOT_ID, "a", &e), 0);
+	struct fuse_open_in o = {.flags = O_RDONLY};
+	ck_assert_int_eq(call(FUSE_OPEN, e.nodeid, &o, sizeof(o)), 0);
+	struct fuse_open_out oo;
+	memcpy(&oo, outbuf + 16, sizeof(oo));
+	struct fuse_forget_in f = {.nlookup = 1};
+	ck_assert_int_eq(call(FUSE_FORGET, e.nodeid, &f, sizeof(f)), 0);
+	struct fuse_release_in rel = {.fh = oo.fh};
+	ck_assert_int_eq(call(FUSE_RELEASE, e.nodeid, &rel, sizeof(rel)), 0);
+	ck_assert_int_eq(fs.handles[oo.fh & 0xffffffff].fd, -1);
+	struct fuse_read_in r = {.fh = oo.fh, .size = 10};
+	ck_assert_int_eq(call(FUSE_READ, FUSE_ROOT_ID, &r, sizeof(r)), -EBADF);
+}
+END_TEST
+
+/* READDIRPLUS looks a directory handle's entries up under the request's
+ * node: a handle of "dir" with the root's node id is refused, not listed
+ * as if "dir"'s names were the root's. */
+START_TEST(readdirplus_on_its_own_node_only)
+{
+	struct fuse_entry_out e;
+	ck_assert_int_eq(lookup(FUSE_ROOT_ID, "dir", &e), 0);
+	struct fuse_open_in o = {0};
+	ck_assert_int_eq(call(FUSE_OPENDIR, e.nodeid, &o, sizeof(o)), 0);
+	struct fuse_open_out oo;
+	memcpy(&oo, outbuf + 16, sizeof(oo));
+	struct fuse_read_in rd = {.fh = oo.fh, .size = 4096};
+	ck_assert_int_eq(call(FUSE_READDIRPLUS, FUSE_ROOT_ID, &rd, sizeof(rd)), -EBADF);
+	ck_assert_int_eq(call(FUSE_READDIRPLUS, e.nodeid, &rd, sizeof(rd)), 0);
+	/* A plain READDIR looks nothing up: any node will do. */
+	rd.offset = 0;
+	ck_assert_int_eq(call(FUSE_READDIR, FUSE_ROOT_ID, &rd, sizeof(rd)), 0);
+}
+END_TEST
+
 /* CREATE gives a new file to the caller, and leaves an existing one's
  * owner alone. */
 START_TEST(create_owner)
@@ -461,6 +502,8 @@ static Suite *suite(void)
 	tcase_add_test(t, symlinks_not_followed_on_host);
 	tcase_add_test(t, forged_node_ids_refused);
 	tcase_add_test(t, read_write_readdir);
+	tcase_add_test(t, release_after_forget_closes);
+	tcase_add_test(t, readdirplus_on_its_own_node_only);
 	tcase_add_test(t, create_owner);
 	tcase_add_test(t, special_files_never_opened);
 	tcase_add_test(t, unknown_opcode_enosys);
