@@ -294,6 +294,22 @@ static int apply_whiteouts(const char *layer, const char *label, int root, char 
 	return rc;
 }
 
+/* Files kept without part of their metadata (xattrs the store's file
+ * system cannot hold, say: libarchive's ARCHIVE_WARN): counted, the first
+ * one's reason kept, and said once at the end, as containerd logs such an
+ * entry and goes on. */
+struct partial {
+	int n;
+	char first[256];
+};
+
+static void note_partial(struct partial *pt, const char *what, struct archive *w)
+{
+	if (pt->n++ == 0)
+		snprintf(pt->first, sizeof(pt->first), "%s%s%s", what, *what ? ": " : "",
+			 archive_error_string(w));
+}
+
 /* Extracts every entry but whiteouts into the current directory. */
 static int extract_here(const char *path, const char *label, bool skip_whiteouts, char *err,
 			size_t errlen)
@@ -317,11 +333,7 @@ static int extract_here(const char *path, const char *label, bool skip_whiteouts
 	struct archive_entry *e;
 	int r, rc = 0;
 	char clean[PATH_MAX], link[PATH_MAX], b[SHOWN_LEN];
-	/* Entries kept without part of their metadata (xattrs the store's
-	 * file system cannot hold, say: libarchive's ARCHIVE_WARN), said
-	 * once at the end, as containerd logs such an entry and goes on. */
-	int partial = 0;
-	char first[256] = "";
+	struct partial pt = {0};
 	while (rc == 0 && (r = next_header(a, &e)) == ARCHIVE_OK) {
 		int c = entry_path(label, e, clean, sizeof(clean), err, errlen);
 		if (c < 0) { /* a layer's whiteout pass saw it first; not an archive's */
@@ -352,9 +364,8 @@ static int extract_here(const char *path, const char *label, bool skip_whiteouts
 			rc = -1;
 			break;
 		}
-		if (hr == ARCHIVE_WARN && partial++ == 0)
-			snprintf(first, sizeof(first), "%s: %s", shown(p, b),
-				 archive_error_string(w));
+		if (hr == ARCHIVE_WARN)
+			note_partial(&pt, shown(p, b), w);
 		const void *buf;
 		size_t len;
 		la_int64_t off;
@@ -363,21 +374,22 @@ static int extract_here(const char *path, const char *label, bool skip_whiteouts
 		       (wr = archive_write_data_block(w, buf, len, off)) >= ARCHIVE_OK)
 			;
 		/* A failed write (the store's file system full) fails the
-		 * entry: a file cut short must not pass for the image's. Its
-		 * reason is taken now: finishing the entry clears it. */
-		if (wr < ARCHIVE_OK)
+		 * entry: a file cut short must not pass for the image's. */
+		if (wr < ARCHIVE_OK) {
 			snprintf(err, errlen, "%s: %s: %s", label, shown(p, b),
 				 archive_errno(w) ? strerror(archive_errno(w))
 						  : archive_error_string(w));
+			rc = -1;
+			break;
+		}
 		int fin = archive_write_finish_entry(w);
-		if (wr >= ARCHIVE_OK && (fin < ARCHIVE_WARN || d < ARCHIVE_WARN))
+		if (fin < ARCHIVE_WARN || d < ARCHIVE_WARN) {
 			snprintf(err, errlen, "%s: %s: %s", label, shown(p, b),
 				 archive_error_string(d < ARCHIVE_WARN ? a : w));
-		if (wr < ARCHIVE_OK || fin < ARCHIVE_WARN || d < ARCHIVE_WARN)
 			rc = -1;
-		else if (fin == ARCHIVE_WARN && hr == ARCHIVE_OK && partial++ == 0)
-			snprintf(first, sizeof(first), "%s: %s", shown(p, b),
-				 archive_error_string(w));
+		} else if (fin == ARCHIVE_WARN && hr == ARCHIVE_OK) {
+			note_partial(&pt, shown(p, b), w);
+		}
 	}
 	if (rc == 0 && r != ARCHIVE_EOF) {
 		snprintf(err, errlen, "%s: %s", label, archive_error_string(a));
@@ -388,12 +400,12 @@ static int extract_here(const char *path, const char *label, bool skip_whiteouts
 	int cl = archive_write_close(w);
 	if (rc == 0 && cl < ARCHIVE_WARN)
 		rc = errf(err, errlen, "%s: %s", label, archive_error_string(w));
-	else if (rc == 0 && cl == ARCHIVE_WARN && partial++ == 0)
-		snprintf(first, sizeof(first), "%s", archive_error_string(w));
-	if (rc == 0 && partial)
+	else if (rc == 0 && cl == ARCHIVE_WARN)
+		note_partial(&pt, "", w);
+	if (rc == 0 && pt.n)
 		fprintf(stderr, "vmm: %s: %d %s kept without part of %s metadata (%s%s)\n", label,
-			partial, partial == 1 ? "file" : "files", partial == 1 ? "its" : "their",
-			partial == 1 ? "" : "the first: ", first);
+			pt.n, pt.n == 1 ? "file" : "files", pt.n == 1 ? "its" : "their",
+			pt.n == 1 ? "" : "the first: ", pt.first);
 	archive_write_free(w);
 	archive_read_free(a);
 	return rc;

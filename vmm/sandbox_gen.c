@@ -148,10 +148,9 @@ static int rules(scmp_filter_ctx ctx, enum sandbox_kind kind)
 	return -EINVAL;
 }
 
-/* Builds kind's filter and leaves its BPF in *insns (malloc'd), its length
- * in *n. Returns 0 or a negative errno. */
-static int compile(enum sandbox_kind kind, enum sandbox_refusal refusal, struct sock_filter **insns,
-		   size_t *n)
+/* Builds kind's filter and writes its BPF to fd (libseccomp 2.5 exports
+ * to a file descriptor only). Returns 0 or a negative errno. */
+static int export_filter(enum sandbox_kind kind, enum sandbox_refusal refusal, int fd)
 {
 	scmp_filter_ctx ctx =
 		seccomp_init(refusal == SANDBOX_TRAP ? SCMP_ACT_TRAP : SCMP_ACT_KILL_PROCESS);
@@ -161,24 +160,40 @@ static int compile(enum sandbox_kind kind, enum sandbox_refusal refusal, struct 
 	int err = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
 	if (!err)
 		err = rules(ctx, kind);
-	/* libseccomp 2.5 exports to a file descriptor only. */
-	FILE *f = err ? NULL : tmpfile();
-	if (!err && !f)
-		err = -errno;
 	if (!err)
-		err = seccomp_export_bpf(ctx, fileno(f));
+		err = seccomp_export_bpf(ctx, fd);
 	seccomp_release(ctx);
-	long size = err ? 0 : lseek(fileno(f), 0, SEEK_END);
-	if (!err && (size <= 0 || size % sizeof(**insns)))
-		err = -EINVAL;
+	return err;
+}
+
+/* Leaves kind's BPF in *insns (malloc'd) and its length in *n. Returns 0
+ * or a negative errno (then *insns is NULL). */
+static int compile(enum sandbox_kind kind, enum sandbox_refusal refusal, struct sock_filter **insns,
+		   size_t *n)
+{
+	*insns = NULL;
+	FILE *f = tmpfile();
+	if (!f)
+		return -errno;
+	int err = export_filter(kind, refusal, fileno(f));
+	if (err)
+		goto out;
+	long size = lseek(fileno(f), 0, SEEK_END);
+	err = -EINVAL;
+	if (size <= 0 || size % sizeof(**insns))
+		goto out;
+	err = -ENOMEM;
+	*insns = malloc((size_t)size);
+	if (!*insns)
+		goto out;
+	err = pread(fileno(f), *insns, (size_t)size, 0) == size ? 0 : -EIO;
 	*n = (size_t)size / sizeof(**insns);
-	*insns = err ? NULL : malloc((size_t)size);
-	if (!err && !*insns)
-		err = -ENOMEM;
-	if (!err && pread(fileno(f), *insns, (size_t)size, 0) != size)
-		err = -EIO;
-	if (f)
-		fclose(f);
+out:
+	if (err) {
+		free(*insns);
+		*insns = NULL;
+	}
+	fclose(f);
 	return err;
 }
 
