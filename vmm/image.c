@@ -772,10 +772,13 @@ static bool exists_in(const char *dir, const char *name)
 	return access(p, F_OK) == 0;
 }
 
-/* Whether the archive at path holds an image at its top (a docker save's
- * manifest.json, or an OCI archive's index.json and oci-layout), from its
- * headers alone: 1, 0, or -1 with err. So a plain rootfs tar given to
- * `vmm run` is told apart without being unpacked for nothing first. */
+/* Whether the archive at path may hold an image at its top (a docker
+ * save's manifest.json, or an OCI archive's index.json and oci-layout),
+ * from its headers alone: 1, 0, or -1 with err. So a plain rootfs tar
+ * given to `vmm run` is told apart without being unpacked for nothing
+ * first. Only a plain tar is scanned: libarchive skips its entries' data
+ * by seeking. A compressed one would be decompressed whole to read its
+ * headers, and again to unpack it: 1, found out by unpacking. */
 static int holds_image(const char *path, char *err, size_t errlen)
 {
 	struct archive *a = open_tar(path, path, err, errlen);
@@ -783,9 +786,11 @@ static int holds_image(const char *path, char *err, size_t errlen)
 		return -1;
 	struct archive_entry *e;
 	char clean[64];
-	bool manifest = false, index = false, layout = false;
+	bool manifest = false, index = false, layout = false, compressed = false;
 	int r;
-	while (!manifest && !(index && layout) && (r = next_header(a, &e)) == ARCHIVE_OK) {
+	while (!manifest && !(index && layout) && !compressed &&
+	       (r = next_header(a, &e)) == ARCHIVE_OK) {
+		compressed = archive_filter_code(a, 0) != ARCHIVE_FILTER_NONE;
 		const char *name = archive_entry_pathname(e);
 		if (!name || image_clean_path(name, clean, sizeof(clean)) != IMAGE_PATH_OK)
 			continue;
@@ -793,7 +798,7 @@ static int holds_image(const char *path, char *err, size_t errlen)
 		index |= !strcmp(clean, "index.json");
 		layout |= !strcmp(clean, "oci-layout");
 	}
-	int rc = manifest || (index && layout) ? 1 : 0;
+	int rc = compressed || manifest || (index && layout) ? 1 : 0;
 	if (!rc && r != ARCHIVE_EOF)
 		rc = errf(err, errlen, "%s: %s", path, archive_error_string(a));
 	archive_read_free(a);
