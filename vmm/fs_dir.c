@@ -73,7 +73,9 @@ uint32_t op_readdir(struct call *c)
 		err = -errno;
 	off_t last = (off_t)in->offset;
 	bool full = false;
-	size_t want = room + 1024 < c->buflen ? room + 1024 : c->buflen;
+	/* A little more than fits, so the entry that does not is seen (size_t:
+	 * a room near 4 GiB must not wrap to a tiny read). */
+	size_t want = (size_t)room + 1024 < c->buflen ? (size_t)room + 1024 : c->buflen;
 	while (!err && !full) {
 		long n = syscall(SYS_getdents64, h->fd, c->buf, want);
 		if (n < 0 && used == 0)
