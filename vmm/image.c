@@ -55,14 +55,23 @@ static char *read_doc(const char *path, size_t *len, char *err, size_t errlen)
 	return buf;
 }
 
-/* Writes j to path through a temporary file and a rename. */
-static int write_json(const char *path, const json_t *j)
+/* Writes j to path through a temporary file and a rename; -1 with err
+ * naming the file that could not be written. */
+static int write_json(const char *path, const json_t *j, char *err, size_t errlen)
 {
 	char tmp[PATH_MAX + 8];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (json_dump_file(j, tmp, JSON_INDENT(1) | JSON_SORT_KEYS) || rename(tmp, path)) {
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		return errf(err, errlen, "%.200s...: %s", path, strerror(ENAMETOOLONG));
+	errno = 0;
+	if (json_dump_file(j, tmp, JSON_INDENT(1) | JSON_SORT_KEYS)) {
+		int e = errno;
 		unlink(tmp);
-		return -1;
+		return errf(err, errlen, "%s: %s", tmp, e ? strerror(e) : "cannot write");
+	}
+	if (rename(tmp, path)) {
+		int e = errno;
+		unlink(tmp);
+		return errf(err, errlen, "%s: %s", path, strerror(e));
 	}
 	return 0;
 }
@@ -548,11 +557,11 @@ static json_t *read_tags(const struct image_store *s)
 	return json_is_object(j) ? j : (json_decref(j), json_object());
 }
 
-static int write_tags(const struct image_store *s, const json_t *tags)
+static int write_tags(const struct image_store *s, const json_t *tags, char *err, size_t errlen)
 {
 	char p[PATH_MAX + 32];
 	snprintf(p, sizeof(p), "%s/repositories.json", s->root);
-	return write_json(p, tags);
+	return write_json(p, tags, err, errlen);
 }
 
 /* "busybox" -> "busybox:latest". */
@@ -615,8 +624,8 @@ static int install(struct image_store *s, const char *config_path, const struct 
 	}
 	char cfgpath[PATH_MAX + 96];
 	snprintf(cfgpath, sizeof(cfgpath), "%s/config.json", work);
-	if (!rc && write_json(cfgpath, cfg->json))
-		rc = -1;
+	if (!rc)
+		rc = write_json(cfgpath, cfg->json, err, errlen);
 	if (!rc && rename(work, final) && errno != EEXIST && errno != ENOTEMPTY) {
 		snprintf(err, errlen, "%s: %s", final, strerror(errno));
 		rc = -1;
@@ -625,14 +634,15 @@ static int install(struct image_store *s, const char *config_path, const struct 
 	return rc;
 }
 
-static int tag_image(struct image_store *s, const char *tag, const char *id)
+static int tag_image(struct image_store *s, const char *tag, const char *id, char *err,
+		     size_t errlen)
 {
 	char t[512];
 	normal_tag(tag, t, sizeof(t));
 	int lock = lock_store(s);
 	json_t *tags = read_tags(s);
 	json_object_set_new(tags, t, json_string(id));
-	int rc = write_tags(s, tags);
+	int rc = write_tags(s, tags, err, errlen);
 	json_decref(tags);
 	if (lock >= 0)
 		close(lock);
@@ -703,7 +713,7 @@ static int load_oci(struct image_store *s, const char *dir, const char *tag, cha
 	 * digests; diff_ids are not checked again. */
 	if (!layers || install(s, cpath, &config, layers, (int)n, false, id, err, errlen))
 		goto out;
-	rc = tag || index.ref ? tag_image(s, tag ? tag : index.ref, id) : 0;
+	rc = tag || index.ref ? tag_image(s, tag ? tag : index.ref, id, err, errlen) : 0;
 out:
 	for (size_t i = 0; layers && layers[i]; i++)
 		free(layers[i]);
@@ -753,9 +763,9 @@ static int load_docker(struct image_store *s, const char *dir, const char *tag, 
 		goto out;
 	rc = 0;
 	if (tag)
-		rc = tag_image(s, tag, id);
+		rc = tag_image(s, tag, id, err, errlen);
 	for (size_t i = 0; !tag && !rc && i < m.ntags; i++)
-		rc = tag_image(s, m.tags[i], id);
+		rc = tag_image(s, m.tags[i], id, err, errlen);
 out:
 	for (size_t i = 0; layers && layers[i]; i++)
 		free(layers[i]);
@@ -1002,18 +1012,17 @@ int image_remove(struct image_store *s, const char *ref, char *err, size_t errle
 		else
 			json_object_del(tags, k);
 	}
-	int rc = write_tags(s, tags);
+	int rc = write_tags(s, tags, err, errlen);
 	json_decref(tags);
-	if (!still) {
+	if (!rc && !still) {
 		char p[PATH_MAX + 80];
 		snprintf(p, sizeof(p), "%s/images/%s", s->root, id);
-		rc |= rm_rf(p);
+		if (rm_rf(p))
+			rc = errf(err, errlen, "removing %s: %s", ref, strerror(errno));
 	}
 	if (lock >= 0)
 		close(lock);
-	if (rc)
-		snprintf(err, errlen, "removing %s: %s", ref, strerror(errno));
-	else
+	if (!rc)
 		printf("%s %.12s\n", still ? "Untagged" : "Deleted", id);
 	return rc;
 }

@@ -20,6 +20,7 @@
 #     xattrs: loaded, the line names 3 files and the first, once;
 #   - vmm run of the same layer as a plain tar: the line comes once (the
 #     tar was unpacked twice before: once to look for a manifest.json).
+# One whose tags file cannot be written: vmm load and vmm rmi say so.
 # usage: vmm-store-full.sh VMM   (root: it mounts a tmpfs)
 set -uo pipefail
 vmm=$1
@@ -134,5 +135,33 @@ else
 	else
 		echo "PASS: vmm run of a plain tar into a store without xattrs: the line once"
 	fi
+fi
+
+# A store whose tags file cannot be written (a directory in the way of
+# its temporary file): vmm load and vmm rmi each fail with one line naming
+# the file; before, both failed with an empty message, and rmi removed
+# the image that the tags file still named.
+export VMM_STORE=$tmp/store-tags
+"$vmm" images >/dev/null 2>&1
+mkdir "$VMM_STORE/repositories.json.tmp"
+"$vmm" load "$tmp/xattrs-image.tar" >"$tmp/out" 2>"$tmp/err"
+status=$?
+errs=$(grep -v -e '^vmm: layer [0-9]*/[0-9]* ' -e 'kept without part' "$tmp/err")
+if [ "$status" != 1 ] || [ "$errs" != "vmm load: $VMM_STORE/repositories.json.tmp: Is a directory" ]; then
+	fail "tags: vmm load: status $status, not one clear line: $errs"
+else
+	echo "PASS: vmm load, tags not writable: status 1, '$errs'"
+fi
+id=$(ls "$VMM_STORE/images" 2>/dev/null | head -1)
+"$vmm" rmi "$id" >"$tmp/out" 2>"$tmp/err"
+status=$?
+if [ -z "$id" ]; then
+	fail "tags: no image to remove"
+elif [ "$status" != 1 ] || [ "$(cat "$tmp/err")" != "vmm rmi: $VMM_STORE/repositories.json.tmp: Is a directory" ]; then
+	fail "tags: vmm rmi: status $status, not one clear line: $(cat "$tmp/err")"
+elif [ ! -d "$VMM_STORE/images/$id" ]; then
+	fail "tags: vmm rmi removed the image all the same"
+else
+	echo "PASS: vmm rmi, tags not writable: status 1, '$(cat "$tmp/err")', the image kept"
 fi
 [ "$fails" = 0 ]
