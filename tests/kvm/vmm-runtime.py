@@ -665,6 +665,24 @@ try:
     reap(pid)
     rt("delete", "hooks")
     check(os.path.exists(os.path.join(work, "poststop.state")), "poststop runs on delete")
+    # The hooks run while the VM boots (shim_go): a create killed in its
+    # prestart hook leaves a shim whose VM is booting and whose container
+    # will never be created. It stops its VM and exits by itself (before,
+    # the hooks ran after the container was created, and such a shim
+    # waited for a start forever); delete removes the state.
+    killer = os.path.join(work, "kill-create.sh")
+    with open(killer, "w") as f:
+        f.write("#!/bin/sh\nkill -9 $PPID\n")
+    os.chmod(killer, 0o755)
+    b = bundle("killed", ["true"], hooks={"prestart": [{"path": killer}]})
+    rc, _ = create("killed", b)
+    st = state("killed")
+    shim = st["pid"] if st else None
+    status = reap(shim) if shim else None
+    check(rc == -9 and status is not None and status != 0,
+          "create killed in its prestart hook: the shim stops its VM and exits", (rc, st, status))
+    rt("delete", "--force", "killed")
+    check(not os.path.exists(os.path.join(root, "killed")), "delete removes its state")
     b = bundle("badhook", ["true"], hooks={"prestart": [{"path": "/bin/false"}]})
     rc, pid = create("badhook", b)
     check(rc != 0 and b"prestart hook" in output("badhook", "err") and
