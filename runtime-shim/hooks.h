@@ -1,7 +1,9 @@
 /*
  * hooks: the OCI lifecycle hooks of a config (prestart, createRuntime,
  * poststart, poststop): each run in turn with the container's state JSON
- * on its stdin, its own args and env, killed past its timeout.
+ * on its stdin, its own args and env, killed past its timeout. What a
+ * hook writes (stdout and stderr) comes to us, never to the container's
+ * stdio, and is in the error when it fails, as runc reports it.
  */
 #ifndef VMM_RT_HOOKS_H
 #define VMM_RT_HOOKS_H

@@ -14,6 +14,7 @@ conmon are, so it sees their exit status: the container's.
 import ctypes
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -683,11 +684,20 @@ try:
           "create killed in its prestart hook: the shim stops its VM and exits", (rc, st, status))
     rt("delete", "--force", "killed")
     check(not os.path.exists(os.path.join(root, "killed")), "delete removes its state")
-    b = bundle("badhook", ["true"], hooks={"prestart": [{"path": "/bin/false"}]})
+    # What a failing hook wrote is in the error (as runc reports it), not
+    # in the container's stdio (ours, in create).
+    bad = os.path.join(work, "bad-hook.sh")
+    with open(bad, "w") as f:
+        f.write("#!/bin/sh\necho 'no network for you' >&2\necho out-line\nexit 3\n")
+    os.chmod(bad, 0o755)
+    b = bundle("badhook", ["true"], hooks={"prestart": [{"path": bad}]})
     rc, pid = create("badhook", b)
-    check(rc != 0 and b"prestart hook" in output("badhook", "err") and
-          not os.path.exists(os.path.join(root, "badhook")),
-          "a failing prestart hook fails create and leaves no state", output("badhook", "err"))
+    err = output("badhook", "err")
+    check(rc != 0 and err.count(b"no network for you") == 1 and
+          re.search(rb"prestart hook \S+bad-hook.sh: exit status 3, it said: "
+                    rb"(no network for you out-line|out-line no network for you)", err) and
+          output("badhook") == b"" and not os.path.exists(os.path.join(root, "badhook")),
+          "a failing prestart hook fails create with what it said, and leaves no state", err)
 
     # 8. Mounts: binds of host directories (rw and ro) and of a single
     #    file, a tmpfs; the guest sees the bound file and not its
