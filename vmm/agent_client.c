@@ -46,15 +46,17 @@ static json_t *hello(const char *role, const char *container, const char *exec_i
 	return h;
 }
 
-/* hello out, hello back. */
-static int greet(int fd, const char *role, const char *container, const char *exec_id, char *err,
-		 size_t errlen)
+static int greet_send(int fd, const char *role, const char *container, const char *exec_id,
+		      char *err, size_t errlen)
 {
 	json_t *h = hello(role, container, exec_id);
 	int r = h ? proto_send(fd, h) : -1;
 	json_decref(h);
-	if (r)
-		return errf(err, errlen, "cannot talk to the agent: %s", strerror(errno));
+	return r ? errf(err, errlen, "cannot talk to the agent: %s", strerror(errno)) : 0;
+}
+
+static int greet_recv(int fd, char *err, size_t errlen)
+{
 	json_t *back = proto_recv(fd, err, errlen);
 	if (!back) {
 		if (!err[0])
@@ -62,13 +64,18 @@ static int greet(int fd, const char *role, const char *container, const char *ex
 		return -1;
 	}
 	char why[256];
-	if (proto_check_hello(back, why, sizeof(why))) {
+	int rc = proto_check_hello(back, why, sizeof(why));
+	if (rc)
 		snprintf(err, errlen, "the agent refused: %s", why);
-		json_decref(back);
-		return -1;
-	}
 	json_decref(back);
-	return 0;
+	return rc ? -1 : 0;
+}
+
+/* hello out, hello back. */
+static int greet(int fd, const char *role, const char *container, const char *exec_id, char *err,
+		 size_t errlen)
+{
+	return greet_send(fd, role, container, exec_id, err, errlen) ?: greet_recv(fd, err, errlen);
 }
 
 int agent_accept(struct agent_client *a, char *err, size_t errlen)
@@ -129,10 +136,12 @@ int agent_set_timeout(struct agent_client *a, int seconds)
 	return 0;
 }
 
-/* A connection to the agent's port through the VM's vsock PATH. The
- * handshake is bounded (AGENT_DIAL_TIMEOUT): a VMM that is going away may
- * still accept on its socket while its guest will never answer. */
-static int dial(struct agent_client *a, char *err, size_t errlen)
+/* A connection to the agent's port through the VM's vsock PATH, in two
+ * halves (so several can be under way at once): dial_start connects and
+ * asks for the port, dial_finish reads the answer. The handshake is
+ * bounded (AGENT_DIAL_TIMEOUT): a VMM that is going away may still accept
+ * on its socket while its guest will never answer. */
+static int dial_start(struct agent_client *a, char *err, size_t errlen)
 {
 	struct sockaddr_un addr;
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -149,16 +158,6 @@ static int dial(struct agent_client *a, char *err, size_t errlen)
 		snprintf(err, errlen, "connect to the agent: %s", strerror(errno));
 		goto fail;
 	}
-	/* "OK <port>\n", a byte at a time: what follows is the agent's. */
-	int len = 0;
-	while (len < (int)sizeof(line) - 1 && read(fd, line + len, 1) == 1)
-		if (line[len++] == '\n')
-			break;
-	line[len] = '\0';
-	if (strncmp(line, "OK ", 3)) {
-		snprintf(err, errlen, "the agent did not answer (is the VM running?)");
-		goto fail;
-	}
 	return fd;
 fail:
 	if (fd >= 0)
@@ -166,17 +165,53 @@ fail:
 	return -1;
 }
 
-int agent_stream(struct agent_client *a, const char *role, const char *container,
-		 const char *exec_id, char *err, size_t errlen)
+static int dial_finish(int fd, char *err, size_t errlen)
 {
-	int fd = dial(a, err, errlen);
-	if (fd >= 0 && greet(fd, role, container, exec_id, err, errlen)) {
+	/* "OK <port>\n", a byte at a time: what follows is the agent's. */
+	char line[32];
+	int len = 0;
+	while (len < (int)sizeof(line) - 1 && read(fd, line + len, 1) == 1)
+		if (line[len++] == '\n')
+			break;
+	line[len] = '\0';
+	if (strncmp(line, "OK ", 3))
+		return errf(err, errlen, "the agent did not answer (is the VM running?)");
+	return 0;
+}
+
+static int dial(struct agent_client *a, char *err, size_t errlen)
+{
+	int fd = dial_start(a, err, errlen);
+	if (fd >= 0 && dial_finish(fd, err, errlen)) {
 		close(fd);
 		fd = -1;
 	}
-	if (fd >= 0)
-		set_timeout(fd, 0); /* a stream may wait for data for as long as it likes */
 	return fd;
+}
+
+int agent_streams(struct agent_client *a, const char *const *roles, int n, const char *container,
+		  const char *exec_id, int *fds, char *err, size_t errlen)
+{
+	int rc = 0;
+	for (int i = 0; i < n; i++)
+		fds[i] = -1;
+	for (int i = 0; i < n && !rc; i++)
+		rc = (fds[i] = dial_start(a, err, errlen)) < 0 ? -1 : 0;
+	for (int i = 0; i < n && !rc; i++)
+		rc = dial_finish(fds[i], err, errlen);
+	for (int i = 0; i < n && !rc; i++)
+		rc = greet_send(fds[i], roles[i], container, exec_id, err, errlen);
+	for (int i = 0; i < n && !rc; i++)
+		rc = greet_recv(fds[i], err, errlen);
+	for (int i = 0; i < n; i++) {
+		if (rc && fds[i] >= 0) {
+			close(fds[i]);
+			fds[i] = -1;
+		} else if (!rc) {
+			set_timeout(fds[i], 0); /* a stream may wait for data as long as it likes */
+		}
+	}
+	return rc;
 }
 
 int agent_connect(struct agent_client *a, const char *vsock_path, char *err, size_t errlen)

@@ -60,11 +60,15 @@ json_int_t agent_send(struct agent_client *a, json_t *req, char *err, size_t err
  * error). Returns the response (ok or not), or NULL with err. */
 json_t *agent_call(struct agent_client *a, json_t *req, char *err, size_t errlen);
 
-/* Opens a stdio stream (role "stdin", "stdout" or "stderr") of a
- * container's process (exec_id NULL: its own). Returns the connected fd,
- * or -1 with err. */
-int agent_stream(struct agent_client *a, const char *role, const char *container,
-		 const char *exec_id, char *err, size_t errlen);
+/* Opens n stdio streams (roles[i]: "stdin", "stdout" or "stderr") of a
+ * container's process (exec_id NULL: its own) into fds[i]. The
+ * handshakes go step by step over all of them at once (connects, their
+ * answers, hellos, theirs): two round trips to the guest, not two per
+ * stream. The agent keeps a process's output until its stream is
+ * attached, so the order they attach in does not matter. Returns 0, or
+ * -1 with err and every fds[i] -1. */
+int agent_streams(struct agent_client *a, const char *const *roles, int n, const char *container,
+		  const char *exec_id, int *fds, char *err, size_t errlen);
 
 /* A control connection of our own to a running VM's agent, through its
  * vsock PATH (for `vmm exec`); no listening. Returns 0 or -1 with err. */

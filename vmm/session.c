@@ -36,19 +36,10 @@ static json_t *request(const struct session *s, const char *type)
 
 int session_open(struct session *s)
 {
+	/* A terminal has one output, the pty (stderr goes there too). */
 	static const char *const roles[3] = {"stdin", "stdout", "stderr"};
-	/* Outputs first: nothing the process writes can be missed. A
-	 * terminal has one output, the pty (stderr goes there too). */
-	for (int k = 1; k <= 3; k++) {
-		int i = k % 3;
-		if (i == 2 && s->tty)
-			continue;
-		s->fds[i] = agent_stream(s->agent, roles[i], s->container, s->exec_id, s->err,
-					 sizeof(s->err));
-		if (s->fds[i] < 0)
-			return -1;
-	}
-	return 0;
+	return agent_streams(s->agent, roles, s->tty ? 2 : 3, s->container, s->exec_id, s->fds,
+			     s->err, sizeof(s->err));
 }
 
 bool session_failed(struct session *s, json_t *resp)
