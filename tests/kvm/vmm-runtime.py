@@ -121,6 +121,15 @@ def create(cid, b, stdin=subprocess.DEVNULL, console=None):
     return r.returncode, pid
 
 
+def script(name, body):
+    """An executable shell script in the work directory: its path."""
+    path = os.path.join(work, name)
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\n" + body + "\n")
+    os.chmod(path, 0o755)
+    return path
+
+
 def output(cid, which="out"):
     with open(os.path.join(work, f"{cid}.{which}"), "rb") as f:
         return f.read()
@@ -649,10 +658,7 @@ try:
     # 7. Hooks: prestart and createRuntime get the state on stdin during
     #    create, poststart after start, poststop on delete; a failing
     #    prestart hook fails create and leaves nothing.
-    hook = os.path.join(work, "hook.sh")
-    with open(hook, "w") as f:
-        f.write("#!/bin/sh\ncat > \"$1\"\n")
-    os.chmod(hook, 0o755)
+    hook = script("hook.sh", "cat > \"$1\"")
     hooks = {k: [{"path": hook, "args": ["hook.sh", os.path.join(work, k + ".state")]}]
              for k in ("prestart", "createRuntime", "poststart", "poststop")}
     b = bundle("hooks", ["true"], hooks=hooks)
@@ -671,10 +677,7 @@ try:
     # will never be created. It stops its VM and exits by itself (before,
     # the hooks ran after the container was created, and such a shim
     # waited for a start forever); delete removes the state.
-    killer = os.path.join(work, "kill-create.sh")
-    with open(killer, "w") as f:
-        f.write("#!/bin/sh\nkill -9 $PPID\n")
-    os.chmod(killer, 0o755)
+    killer = script("kill-create.sh", "kill -9 $PPID")
     b = bundle("killed", ["true"], hooks={"prestart": [{"path": killer}]})
     rc, _ = create("killed", b)
     st = state("killed")
@@ -686,10 +689,7 @@ try:
     check(not os.path.exists(os.path.join(root, "killed")), "delete removes its state")
     # What a failing hook wrote is in the error (as runc reports it), not
     # in the container's stdio (ours, in create).
-    bad = os.path.join(work, "bad-hook.sh")
-    with open(bad, "w") as f:
-        f.write("#!/bin/sh\necho 'no network for you' >&2\necho out-line\nexit 3\n")
-    os.chmod(bad, 0o755)
+    bad = script("bad-hook.sh", "echo 'no network for you' >&2\necho out-line\nexit 3")
     b = bundle("badhook", ["true"], hooks={"prestart": [{"path": bad}]})
     rc, pid = create("badhook", b)
     err = output("badhook", "err")
