@@ -1,10 +1,9 @@
 /*
  * cmd_create: `create --bundle B --pid-file P [--console-socket S] ID`.
- * Starts the shim (shim.h), which boots the container's microVM; runs the
- * prestart and createRuntime hooks meanwhile; then has the shim create
- * the container in the guest (not yet started), joins the network the
- * hooks made to the VM's, writes the pid file and exits, leaving the shim
- * behind as the pid-file process.
+ * Boots the container's microVM and creates the container in it (not yet
+ * started), runs the prestart and createRuntime hooks, writes the pid
+ * file and exits, leaving the shim (shim.h) behind as the pid-file
+ * process.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -92,7 +91,6 @@ int rt_create(const char *id, const char *bundle, const char *pid_file, const ch
 	}
 	struct shim_create sc = {
 		.c = &c, .bundle = dir, .cfg = &cfg, .console_socket = console_socket};
-	/* Returns with the VM booting: the hooks overlap the boot. */
 	pid_t pid = shim_fork(&sc, NULL, foreground, err, sizeof(err));
 	if (pid < 0) {
 		undo(&c, -1);
@@ -110,19 +108,11 @@ int rt_create(const char *id, const char *bundle, const char *pid_file, const ch
 	int rc = c.state ? rt_save(&c, err, sizeof(err)) : -1;
 	json_t *st = rc ? NULL : rt_state_json(&c);
 	if (rc == 0 && (hooks_run(&cfg, OCI_PRESTART, st, err, sizeof(err)) ||
-			hooks_run(&cfg, OCI_CREATE_RUNTIME, st, err, sizeof(err))))
-		rc = -1;
-	json_decref(st);
-	if (rc) {
-		close(sc.go_fd); /* the shim is killed: nothing to say to it */
-		close(sc.report_fd);
-	} else if (shim_go(&sc, pid, err, sizeof(err))) {
-		rc = -1;
-		pid = -1; /* it has exited, and been waited for */
-	}
-	if (rc == 0 && ((cfg.netns && create_network(&c, pid, err, sizeof(err))) ||
+			hooks_run(&cfg, OCI_CREATE_RUNTIME, st, err, sizeof(err)) ||
+			(cfg.netns && create_network(&c, pid, err, sizeof(err))) ||
 			(pid_file && rt_write_pid_file(pid_file, pid, err, sizeof(err)))))
 		rc = -1;
+	json_decref(st);
 	oci_config_free(&cfg);
 	if (rc) {
 		undo(&c, pid);

@@ -353,30 +353,11 @@ void rt_report(int *fd, unsigned char code, const char *why)
 	*fd = -1;
 }
 
-void rt_report_started(int fd)
-{
-	unsigned char b = RT_STARTED;
-	if (fd >= 0)
-		(void)!write(fd, &b, 1);
-}
-
-/* A report's status byte: the byte, or -1 when the child ended without a
- * word. */
-static int read_status(int fd)
-{
-	unsigned char b;
-	ssize_t n;
-	while ((n = read(fd, &b, 1)) < 0 && errno == EINTR)
-		;
-	return n == 1 ? b : -1;
-}
-
-/* The rest of a report whose status byte was status: why, to EOF. */
-static int read_why(int fd, int status, char *why, size_t len)
+int rt_read_report(int fd, char *why, size_t len)
 {
 	char msg[1024];
 	size_t got = 0;
-	while (status >= 0 && got < sizeof(msg)) {
+	while (got < sizeof(msg)) {
 		ssize_t n = read(fd, msg + got, sizeof(msg) - got);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -385,17 +366,6 @@ static int read_why(int fd, int status, char *why, size_t len)
 		got += (size_t)n;
 	}
 	close(fd);
-	snprintf(why, len, "%.*s", (int)got, msg);
-	return status;
-}
-
-int rt_read_started(int fd, char *why, size_t len)
-{
-	int status = read_status(fd);
-	return status == RT_STARTED ? status : read_why(fd, status, why, len);
-}
-
-int rt_read_report(int fd, char *why, size_t len)
-{
-	return read_why(fd, read_status(fd), why, len);
+	snprintf(why, len, "%.*s", got > 1 ? (int)(got - 1) : 0, msg + 1);
+	return got ? (unsigned char)msg[0] : -1;
 }

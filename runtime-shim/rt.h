@@ -100,18 +100,6 @@ void rt_report(int *fd, unsigned char code, const char *why);
  * -1 if the child ended without a word. */
 int rt_read_report(int fd, char *why, size_t len);
 
-/* A report may be preceded by one RT_STARTED byte, written by
- * rt_report_started (which leaves *fd open for the report itself): the
- * child has got as far as a step the parent may overlap with the rest
- * (create: the VM is booting; the hooks may run). */
-#define RT_STARTED 's'
-void rt_report_started(int fd);
-
-/* The parent's first read: RT_STARTED (fd stays open, for
- * rt_read_report), or, when the child reported without it, that report
- * as rt_read_report returns it (fd closed). */
-int rt_read_started(int fd, char *why, size_t len);
-
 /* Seconds a one-shot request to a container's agent may take. */
 #define RT_AGENT_TIMEOUT 30
 

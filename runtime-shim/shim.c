@@ -144,8 +144,6 @@ struct vmshim {
 	pthread_t thread;
 	bool thread_started;
 	int ready_fd;
-	int go_fd;    /* create's go (shim_go): the hooks have run */
-	bool ending;  /* the VM has stopped: a wait for go ends without a word */
 	bool created; /* the container exists and ready was reported */
 };
 
@@ -156,25 +154,8 @@ static void on_signal(void *opaque, int signo)
 	(void)!write(v->sig_pipe[1], &s, 1); /* nonblocking: a full pipe drops it */
 }
 
-/* Blocks until create's go (shim_go): 0, or -1, with err when create went
- * away without it (it died: a failed hook kills us outright), without
- * when the VM stopped meanwhile (run_create wakes the read). */
-static int await_go(struct vmshim *v, char *err, size_t errlen)
-{
-	char b;
-	ssize_t n;
-	while ((n = read(v->go_fd, &b, 1)) < 0 && errno == EINTR)
-		;
-	if (n == 1)
-		return 0;
-	if (!__atomic_load_n(&v->ending, __ATOMIC_ACQUIRE))
-		errf(err, errlen, "the runtime's create ended before the container was created");
-	return -1;
-}
-
-/* The client thread: once the agent is up and create's hooks have run,
- * create, the streams, ready; then relay until the container has ended
- * (start comes from `vmm-runtime start`). */
+/* The client thread: create, the streams, ready; then relay until the
+ * container has ended (start comes from `vmm-runtime start`). */
 static void *client(void *opaque)
 {
 	struct vmshim *v = opaque;
@@ -191,8 +172,7 @@ static void *client(void *opaque)
 		return NULL;
 	v->vm->t.agent = vm_clock_ns();
 	sandbox_test_hook(SANDBOX_CLIENT);
-	if (await_go(v, s->err, sizeof(s->err)) == 0 &&
-	    !session_failed(s, agent_call(&v->agent, proto_create_json(&v->create), s->err,
+	if (!session_failed(s, agent_call(&v->agent, proto_create_json(&v->create), s->err,
 					  sizeof(s->err))) &&
 	    session_open(s) == 0) {
 		rt_report(&v->ready_fd, 0, NULL);
@@ -219,8 +199,6 @@ static int before_run(struct vm *vm, void *opaque)
 	if (pthread_create(&v->thread, NULL, client, v))
 		return -1;
 	v->thread_started = true;
-	/* The VM is made and about to run: create may run its hooks now. */
-	rt_report_started(v->ready_fd);
 	return 0;
 }
 
@@ -272,7 +250,7 @@ static int stage_files(const struct rt_mounts *plan, char *err, size_t errlen)
 	return 0;
 }
 
-static int run_create(const struct shim_create *a, int ready_fd, int go_fd)
+static int run_create(const struct shim_create *a, int ready_fd)
 {
 	static struct vmshim v = {.sig_pipe = {-1, -1}};
 	static struct fs shares[1 + RT_MAX_SHARES]; /* [0]: the rootfs */
@@ -284,7 +262,6 @@ static int run_create(const struct shim_create *a, int ready_fd, int go_fd)
 	char err[512] = "", kernel[PATH_MAX], initrd[PATH_MAX];
 	const struct oci_config *cfg = a->cfg;
 	v.ready_fd = ready_fd;
-	v.go_fd = go_fd;
 	v.agent.listen_fd = v.agent.ctl = -1;
 	/* Every signal we pass on is read from the loop's signalfd, and
 	 * SIGWINCH from the session's: blocked in every thread from here. */
@@ -389,12 +366,9 @@ static int run_create(const struct shim_create *a, int ready_fd, int go_fd)
 	};
 	int vm_status = launch_run(&l);
 	if (v.thread_started) {
-		__atomic_store_n(&v.ending, true, __ATOMIC_RELEASE);
 		agent_abort(&v.agent);
-		shutdown(v.go_fd, SHUT_RD); /* wakes a wait for go */
 		pthread_join(v.thread, NULL);
 	}
-	close(v.go_fd);
 	for (int i = 0; i < nshares; i++)
 		fs_close(&shares[i]);
 	if (cfg->netns)
@@ -506,57 +480,26 @@ fail:
 	return 1;
 }
 
-/* A shim that failed, with why (it said, or died): it ends now, and
- * nothing of it (VM, sockets) may outlive the failed command. -1 with err. */
-static int reap_failed(pid_t pid, const char *why, char *err, size_t errlen)
-{
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	return errf(err, errlen, "%s", why[0] ? why : "the shim process died before it was ready");
-}
-
-pid_t shim_fork(struct shim_create *create, const struct shim_exec *exec, bool foreground,
+pid_t shim_fork(const struct shim_create *create, const struct shim_exec *exec, bool foreground,
 		char *err, size_t errlen)
 {
-	int go[2] = {-1, -1}, fd;
-	if (create && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go))
-		return errf(err, errlen, "socketpair: %s", strerror(errno));
+	int fd;
 	pid_t pid = rt_fork_report(&fd, err, errlen);
 	if (pid == 0) {
-		if (create)
-			close(go[0]);
-		int status =
-			create ? run_create(create, fd, go[1]) : run_exec(exec, foreground, fd);
+		int status = create ? run_create(create, fd) : run_exec(exec, foreground, fd);
 		fflush(NULL);
 		_exit(status);
 	}
-	if (create)
-		close(go[1]);
+	if (pid < 0)
+		return -1;
 	char why[512];
-	int status = pid < 0  ? -1
-		     : create ? rt_read_started(fd, why, sizeof(why))
-			      : rt_read_report(fd, why, sizeof(why));
-	if (pid > 0 && status == (create ? RT_STARTED : 0)) {
-		if (create) {
-			create->report_fd = fd;
-			create->go_fd = go[0];
-		}
+	if (rt_read_report(fd, why, sizeof(why)) == 0)
 		return pid;
-	}
-	if (create)
-		close(go[0]);
-	return pid < 0 ? -1 : reap_failed(pid, why, err, errlen);
-}
-
-int shim_go(struct shim_create *create, pid_t pid, char *err, size_t errlen)
-{
-	char go = 'g', why[512];
-	(void)!send(create->go_fd, &go, 1, MSG_NOSIGNAL); /* a dead shim: its report says */
-	close(create->go_fd);
-	create->go_fd = -1;
-	int status = rt_read_report(create->report_fd, why, sizeof(why));
-	create->report_fd = -1;
-	return status == 0 ? 0 : reap_failed(pid, why, err, errlen);
+	/* It has said why, or died: either way it ends now, and nothing of
+	 * it (VM, sockets) may outlive the failed command. */
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return errf(err, errlen, "%s", why[0] ? why : "the shim process died before it was ready");
 }
 
 static volatile sig_atomic_t waited_child;
