@@ -63,6 +63,17 @@ static int lookup(uint64_t parent, const char *name, struct fuse_entry_out *e)
 	return err;
 }
 
+/* OPEN or OPENDIR (opcode) of nodeid with flags, which must succeed: the
+ * handle. */
+static uint64_t open_handle(uint32_t opcode, uint64_t nodeid, uint32_t flags)
+{
+	struct fuse_open_in o = {.flags = flags};
+	ck_assert_int_eq(call(opcode, nodeid, &o, sizeof(o)), 0);
+	struct fuse_open_out oo;
+	memcpy(&oo, outbuf + 16, sizeof(oo));
+	return oo.fh;
+}
+
 static void mkfile(const char *name, const char *text)
 {
 	char p[160];
@@ -229,32 +240,28 @@ START_TEST(read_write_readdir)
 {
 	struct fuse_entry_out e;
 	ck_assert_int_eq(lookup(FUSE_ROOT_ID, "a", &e), 0);
-	struct fuse_open_in o = {.flags = O_RDWR};
-	ck_assert_int_eq(call(FUSE_OPEN, e.nodeid, &o, sizeof(o)), 0);
-	struct fuse_open_out oo;
-	memcpy(&oo, outbuf + 16, sizeof(oo));
+	uint64_t fh = open_handle(FUSE_OPEN, e.nodeid, O_RDWR);
 	uint8_t wa[sizeof(struct fuse_write_in) + 6];
-	struct fuse_write_in w = {.fh = oo.fh, .offset = 5, .size = 6};
+	struct fuse_write_in w = {.fh = fh, .offset = 5, .size = 6};
 	memcpy(wa, &w, sizeof(w));
 	memcpy(wa + sizeof(w), " world", 6);
 	ck_assert_int_eq(call(FUSE_WRITE, e.nodeid, wa, sizeof(wa)), 0);
-	struct fuse_read_in r = {.fh = oo.fh, .offset = 0, .size = 100};
+	struct fuse_read_in r = {.fh = fh, .offset = 0, .size = 100};
 	ck_assert_int_eq(call(FUSE_READ, e.nodeid, &r, sizeof(r)), 0);
 	ck_assert_int_eq(memcmp(outbuf + 16, "hello world", 11), 0);
 	struct fuse_out_header h;
 	memcpy(&h, outbuf, sizeof(h));
 	ck_assert_uint_eq(h.len, 16 + 11);
-	struct fuse_release_in rel = {.fh = oo.fh};
+	struct fuse_release_in rel = {.fh = fh};
 	ck_assert_int_eq(call(FUSE_RELEASE, e.nodeid, &rel, sizeof(rel)), 0);
 	ck_assert_int_eq(call(FUSE_READ, e.nodeid, &r, sizeof(r)), -EBADF);
 
-	ck_assert_int_eq(call(FUSE_OPENDIR, FUSE_ROOT_ID, &o, sizeof(o)), 0);
-	memcpy(&oo, outbuf + 16, sizeof(oo));
+	fh = open_handle(FUSE_OPENDIR, FUSE_ROOT_ID, O_RDWR);
 	int names = 0;
 	uint64_t off = 0;
 	for (int round = 0; round < 20; round++) {
 		/* A small buffer: the listing continues across calls. */
-		struct fuse_read_in rd = {.fh = oo.fh, .offset = off, .size = 64};
+		struct fuse_read_in rd = {.fh = fh, .offset = off, .size = 64};
 		ck_assert_int_eq(call(FUSE_READDIR, FUSE_ROOT_ID, &rd, sizeof(rd)), 0);
 		memcpy(&h, outbuf, sizeof(h));
 		if (h.len == 16)
@@ -278,16 +285,13 @@ START_TEST(release_after_forget_closes)
 {
 	struct fuse_entry_out e;
 	ck_assert_int_eq(lookup(FUSE_ROOT_ID, "a", &e), 0);
-	struct fuse_open_in o = {.flags = O_RDONLY};
-	ck_assert_int_eq(call(FUSE_OPEN, e.nodeid, &o, sizeof(o)), 0);
-	struct fuse_open_out oo;
-	memcpy(&oo, outbuf + 16, sizeof(oo));
+	uint64_t fh = open_handle(FUSE_OPEN, e.nodeid, O_RDONLY);
 	struct fuse_forget_in f = {.nlookup = 1};
 	ck_assert_int_eq(call(FUSE_FORGET, e.nodeid, &f, sizeof(f)), 0);
-	struct fuse_release_in rel = {.fh = oo.fh};
+	struct fuse_release_in rel = {.fh = fh};
 	ck_assert_int_eq(call(FUSE_RELEASE, e.nodeid, &rel, sizeof(rel)), 0);
-	ck_assert_int_eq(fs.handles[oo.fh & 0xffffffff].fd, -1);
-	struct fuse_read_in r = {.fh = oo.fh, .size = 10};
+	ck_assert_int_eq(fs.handles[fh & 0xffffffff].fd, -1);
+	struct fuse_read_in r = {.fh = fh, .size = 10};
 	ck_assert_int_eq(call(FUSE_READ, FUSE_ROOT_ID, &r, sizeof(r)), -EBADF);
 }
 END_TEST
@@ -299,11 +303,7 @@ START_TEST(readdirplus_on_its_own_node_only)
 {
 	struct fuse_entry_out e;
 	ck_assert_int_eq(lookup(FUSE_ROOT_ID, "dir", &e), 0);
-	struct fuse_open_in o = {0};
-	ck_assert_int_eq(call(FUSE_OPENDIR, e.nodeid, &o, sizeof(o)), 0);
-	struct fuse_open_out oo;
-	memcpy(&oo, outbuf + 16, sizeof(oo));
-	struct fuse_read_in rd = {.fh = oo.fh, .size = 4096};
+	struct fuse_read_in rd = {.fh = open_handle(FUSE_OPENDIR, e.nodeid, 0), .size = 4096};
 	ck_assert_int_eq(call(FUSE_READDIRPLUS, FUSE_ROOT_ID, &rd, sizeof(rd)), -EBADF);
 	ck_assert_int_eq(call(FUSE_READDIRPLUS, e.nodeid, &rd, sizeof(rd)), 0);
 	/* A plain READDIR looks nothing up: any node will do. */
