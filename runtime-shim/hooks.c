@@ -76,8 +76,9 @@ static int wait_for(pid_t pid, int timeout, int out, struct said *said)
 	}
 }
 
-/* ", it said: ..." with what the hook wrote, control characters and all
- * but printable ASCII shown as '?', or "" if it said nothing. */
+/* ", it said: ..." with what the hook wrote (trailing newlines and spaces
+ * dropped, other newlines as spaces, any other byte outside printable
+ * ASCII as '?'), or "" if it said nothing. */
 static const char *what_it_said(struct said *s, char *out, size_t len)
 {
 	while (s->len && (s->buf[s->len - 1] == '\n' || s->buf[s->len - 1] == ' '))
