@@ -28,6 +28,7 @@
 #include "parse.h"
 #include "rtnet.h"
 #include "sandbox.h"
+#include "selfmem.h"
 #include "session.h"
 
 void shim_guest_file(const char *env, const char *name, char *out, size_t len)
@@ -253,7 +254,8 @@ static int stage_files(const struct rt_mounts *plan, char *err, size_t errlen)
 static int run_create(const struct shim_create *a, int ready_fd)
 {
 	static struct vmshim v = {.sig_pipe = {-1, -1}};
-	static struct fs shares[1 + RT_MAX_SHARES]; /* [0]: the rootfs */
+	/* [0]: the rootfs. Not static: selfmem.h says why. */
+	struct fs *shares = selfmem_zalloc(sizeof(*shares) * (1 + RT_MAX_SHARES));
 	static struct rt_mounts plan;
 	static char files_dir[PATH_MAX + 8];
 	int nshares = 1;
@@ -272,6 +274,10 @@ static int run_create(const struct shim_create *a, int ready_fd)
 	pthread_sigmask(SIG_BLOCK, &block, NULL);
 	shim_guest_file("VMM_KERNEL", "bzImage", kernel, sizeof(kernel));
 	shim_guest_file("VMM_INITRD", "agent-initramfs.cpio.gz", initrd, sizeof(initrd));
+	if (!shares) {
+		snprintf(err, sizeof(err), "device tables: %s", strerror(errno));
+		goto fail;
+	}
 	unsigned boot_timeout = AGENT_BOOT_TIMEOUT;
 	const char *bt = getenv("VMM_BOOT_TIMEOUT");
 	if (bt && *bt && parse_duration(bt, VM_MAX_BOOT_TIMEOUT, &boot_timeout)) {

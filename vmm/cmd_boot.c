@@ -8,6 +8,7 @@
 #include "launch.h"
 #include "parse.h"
 #include "sandbox.h"
+#include "selfmem.h"
 
 /* reboot=k: reset through the i8042, which ends the VM. panic=-1 with
  * panic_w: a panic resets at once, flagged as a warm reset, which is how
@@ -98,13 +99,17 @@ int cmd_boot(int argc, char **argv)
 				.start_ns = vm_clock_ns()};
 	long n;
 	int c;
-	static struct disk disks[VM_VIRTIO_SLOTS];
-	int ndisks = 0;
 	static struct vsock vsock;
-	static struct net nets[VM_VIRTIO_SLOTS];
-	int nnets = 0;
-	static struct fs fss[FS_MAX];
-	int nfs = 0;
+	/* The device tables (selfmem.h says why not static); for the
+	 * process's life. */
+	struct disk *disks = selfmem_zalloc(sizeof(*disks) * VM_VIRTIO_SLOTS);
+	struct net *nets = selfmem_zalloc(sizeof(*nets) * VM_VIRTIO_SLOTS);
+	struct fs *fss = selfmem_zalloc(sizeof(*fss) * FS_MAX);
+	int ndisks = 0, nnets = 0, nfs = 0;
+	if (!disks || !nets || !fss) {
+		perror("vmm boot: device tables");
+		return 1;
+	}
 	char why[256];
 	while ((c = getopt_long(argc, argv, "k:i:c:p:m:d:s:n:f:h", opts, NULL)) != -1) {
 		switch (c) {

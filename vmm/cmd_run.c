@@ -43,6 +43,7 @@
 #include "run_net.h"
 #include "runspec.h"
 #include "sandbox.h"
+#include "selfmem.h"
 #include "session.h"
 #include "state.h"
 
@@ -475,6 +476,15 @@ int cmd_run(int argc, char **argv)
 	run_net_parse("none", &net, NULL, 0);
 	static struct volume vols[RUN_MAX_VOLUMES];
 	int nvols = 0;
+	/* The device tables (selfmem.h says why not static); for the
+	 * process's life. */
+	struct disk *disk = selfmem_zalloc(sizeof(*disk));
+	struct fs *fss = selfmem_zalloc(sizeof(*fss) * FS_MAX);
+	if (!disk || !fss) {
+		perror("vmm run: device tables");
+		return EXIT_RUN_ERROR;
+	}
+	disk->fd = disk->file = disk->kick_fd = disk->irq_fd = -1;
 	int c;
 	while ((c = getopt_long(argc, argv, "+r:v:e:w:u:p:m:itdh", opts, NULL)) != -1) {
 		switch (c) {
@@ -706,8 +716,6 @@ int cmd_run(int argc, char **argv)
 	snprintf(log, sizeof(log), "%s/console.log", detach ? state : dir);
 	int status = EXIT_RUN_ERROR;
 	static struct run r = {.sig_pipe = {-1, -1}, .ready_fd = -1};
-	static struct disk disk = {.fd = -1, .file = -1, .kick_fd = -1, .irq_fd = -1};
-	static struct fs fss[FS_MAX];
 	int nfs = 0;
 	static struct vsock vsock;
 	char spec_s[PATH_MAX + 32];
@@ -731,7 +739,7 @@ int cmd_run(int argc, char **argv)
 			goto out;
 		}
 		strcat(shared, ",ro");
-		disk_parse_spec(shared, &disk);
+		disk_parse_spec(shared, disk);
 	} else {
 		fs_init(&fss[nfs++], "rootfs", img.rootfs, read_only || overlay, FS_CACHE_AUTO);
 	}
@@ -750,7 +758,7 @@ int cmd_run(int argc, char **argv)
 			goto out; /* it said why */
 	snprintf(spec_s, sizeof(spec_s), "3,%s", sock);
 	console = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if ((on_disk && disk_open(&disk)) || vsock_parse_spec(spec_s, &vsock, err, sizeof(err)) ||
+	if ((on_disk && disk_open(disk)) || vsock_parse_spec(spec_s, &vsock, err, sizeof(err)) ||
 	    console < 0 || pipe2(r.sig_pipe, O_CLOEXEC | O_NONBLOCK) ||
 	    agent_listen(&r.agent, sock, err, sizeof(err))) {
 		fprintf(stderr, "vmm run: cannot set up the VM: %s\n",
@@ -791,7 +799,7 @@ int cmd_run(int argc, char **argv)
 			.boot_timeout_s = boot_timeout,
 			.boot_is_agent = true,
 			.exit_stats = exit_stats,
-			.disks = &disk,
+			.disks = disk,
 			.ndisks = on_disk ? 1 : 0,
 			.fs = fss,
 			.nfs = nfs,
@@ -862,7 +870,7 @@ out:
 	runspec_free(&spec);
 	image_release(&img);
 	agent_close(&r.agent);
-	disk_close(&disk);
+	disk_close(disk);
 	run_net_close(&net);
 	for (int i = 0; i < nfs; i++)
 		fs_close(&fss[i]);

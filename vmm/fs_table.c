@@ -4,25 +4,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
-/*
- * The tables are sized for the worst case (a guest holding its whole fd
- * budget: 128 Ki inodes, 6 MiB) but cost only what is used: they are
- * fresh anonymous memory, zero until touched, slots past the high-water
- * mark (inodes_used, handles_used) are free without being written, and
- * hash and chain links hold slot + 1 so that zero means none. In small
- * pages: a huge page would make the first slot cost 2 MiB.
- */
-static void *table_alloc(size_t size)
-{
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	madvise(p, size, MADV_NOHUGEPAGE);
-	return p;
-}
+#include "selfmem.h"
 
 static int hash_of(const struct fs *fs, dev_t dev, ino_t ino)
 {
@@ -30,14 +14,22 @@ static int hash_of(const struct fs *fs, dev_t dev, ino_t ino)
 	return (int)((h >> 17) % (uint64_t)fs->nhash);
 }
 
+/*
+ * The tables are sized for the worst case (a guest holding its whole fd
+ * budget: 128 Ki inodes, 6 MiB) but cost only what is used: they are
+ * fresh anonymous memory, zero until touched, slots past the high-water
+ * mark (inodes_used, handles_used) are free without being written, and
+ * hash and chain links hold slot + 1 so that zero means none. In small
+ * pages (selfmem_zalloc): a huge page would make the first slot cost 2 MiB.
+ */
 int fs_table_init(struct fs *fs, int inode_max, int handle_max)
 {
 	fs->ninodes = inode_max;
 	fs->nhash = inode_max;
 	fs->nhandles = handle_max;
-	fs->inodes = table_alloc(sizeof(*fs->inodes) * (size_t)inode_max);
-	fs->hash = table_alloc(sizeof(int) * (size_t)inode_max);
-	fs->handles = table_alloc(sizeof(*fs->handles) * (size_t)handle_max);
+	fs->inodes = selfmem_zalloc(sizeof(*fs->inodes) * (size_t)inode_max);
+	fs->hash = selfmem_zalloc(sizeof(int) * (size_t)inode_max);
+	fs->handles = selfmem_zalloc(sizeof(*fs->handles) * (size_t)handle_max);
 	if (!fs->inodes || !fs->hash || !fs->handles)
 		return -ENOMEM;
 	pthread_mutex_init(&fs->lock, NULL);
@@ -64,12 +56,9 @@ void fs_table_free(struct fs *fs)
 		for (int i = 0; i < fs->handles_used; i++)
 			if (fs->handles[i].fd >= 0)
 				close(fs->handles[i].fd);
-	if (fs->inodes)
-		munmap(fs->inodes, sizeof(*fs->inodes) * (size_t)fs->ninodes);
-	if (fs->hash)
-		munmap(fs->hash, sizeof(int) * (size_t)fs->nhash);
-	if (fs->handles)
-		munmap(fs->handles, sizeof(*fs->handles) * (size_t)fs->nhandles);
+	selfmem_free(fs->inodes, sizeof(*fs->inodes) * (size_t)fs->ninodes);
+	selfmem_free(fs->hash, sizeof(int) * (size_t)fs->nhash);
+	selfmem_free(fs->handles, sizeof(*fs->handles) * (size_t)fs->nhandles);
 	fs->inodes = NULL;
 	fs->hash = NULL;
 	fs->handles = NULL;

@@ -23,3 +23,18 @@ void selfmem_setup(void)
 		pthread_attr_destroy(&attr);
 	}
 }
+
+void *selfmem_zalloc(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	madvise(p, size, MADV_NOHUGEPAGE);
+	return p;
+}
+
+void selfmem_free(void *p, size_t size)
+{
+	if (p)
+		munmap(p, size);
+}
