@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,25 @@ static void undo(struct rt_container *c, pid_t pid)
 	}
 	rm_rf(c->dir);
 	rt_close(c);
+}
+
+/* Whether the shim (the VM) has already ended, said at the end of err:
+ * a hook or the network step that failed because the VM went away would
+ * hide why (Docker's hook says only "no such file or directory" when the
+ * namespace it binds is gone). Reaps it if so. */
+static bool shim_ended(pid_t pid, char *err, size_t errlen)
+{
+	int status;
+	if (pid <= 0 || waitpid(pid, &status, WNOHANG) != pid)
+		return false;
+	size_t n = strlen(err);
+	if (WIFSIGNALED(status))
+		snprintf(err + n, errlen - n, "; the container's VM (pid %d) had ended: signal %d",
+			 (int)pid, WTERMSIG(status));
+	else
+		snprintf(err + n, errlen - n, "; the container's VM (pid %d) had ended: status %d",
+			 (int)pid, WEXITSTATUS(status));
+	return true;
 }
 
 /* The interface the hooks put in the shim's network namespace, joined
@@ -115,7 +135,7 @@ int rt_create(const char *id, const char *bundle, const char *pid_file, const ch
 	json_decref(st);
 	oci_config_free(&cfg);
 	if (rc) {
-		undo(&c, pid);
+		undo(&c, shim_ended(pid, err, sizeof(err)) ? -1 : pid);
 		return rt_error("create %s: %s", id, err);
 	}
 	rt_debug("created %s: pid %d", id, (int)pid);

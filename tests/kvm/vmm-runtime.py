@@ -683,6 +683,21 @@ try:
                     rb"(no network for you out-line|out-line no network for you)", err) and
           output("badhook") == b"" and not os.path.exists(os.path.join(root, "badhook")),
           "a failing prestart hook fails create with what it said, and leaves no state", err)
+    # A hook that fails because the VM went away (here: it kills the shim,
+    # the state's pid): the error says the VM had ended, not only what the
+    # hook said.
+    killer = script("kill-hook.sh", "pid=$(sed 's/.*\"pid\": *\\([0-9]*\\).*/\\1/')\n"
+                    "kill -9 \"$pid\"\nwhile kill -0 \"$pid\" 2>/dev/null && "
+                    "! grep -q '^State:.*Z' /proc/$pid/status; do sleep 0.1; done\n"
+                    "echo 'no such file or directory' >&2\nexit 1")
+    b = bundle("killhook", ["true"], hooks={"prestart": [{"path": killer}]})
+    rc, pid = create("killhook", b)
+    err = output("killhook", "err")
+    check(rc != 0 and re.search(rb"prestart hook \S+kill-hook.sh: exit status 1, it said: no such "
+                                rb"file or directory; the container's VM \(pid \d+\) had ended: "
+                                rb"signal 9", err) and
+          not os.path.exists(os.path.join(root, "killhook")),
+          "a hook failing after the VM ended: create says the VM had ended", err)
 
     # 8. Mounts: binds of host directories (rw and ro) and of a single
     #    file, a tmpfs; the guest sees the bound file and not its
